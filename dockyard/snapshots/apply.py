@@ -1,0 +1,430 @@
+"""Apply a layer tar (plain, gzip or zstd) onto a directory, as containerd's
+archive.Apply and Docker's UnpackLayer do.
+
+Two whiteout styles:
+
+* ``"delete"`` (native snapshotter): ``.wh.NAME`` removes NAME from the
+  content already in the directory (a copy of the parent); ``.wh..wh..opq``
+  removes everything in that directory not written by this layer.
+* ``"overlay"`` (each layer its own overlayfs lowerdir): ``.wh.NAME`` becomes
+  a 0/0 character device, ``.wh..wh..opq`` the ``trusted.overlay.opaque=y``
+  xattr. ``lowers`` (the parent layer dirs, top first) give implicitly created
+  parent directories the metadata they have below, and let symlinks in lower
+  layers be seen.
+
+Everything is written through directory file descriptors opened with
+O_NOFOLLOW, one path component at a time, so nothing is ever written outside
+``root``. Entries are refused (one-line ``LayerError`` naming the entry) when
+a name has a ``..`` component, when its parent path goes through a symlink,
+when a relative symlink points above the root, or when a hard link's target
+is outside the layer. Absolute names are taken relative to the root (leading
+``/`` stripped, as Docker does). Later entries replace earlier ones.
+Setuid/setgid/sticky bits, owners, xattrs and times are kept; nothing
+extracted is ever executed.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from dataclasses import dataclass
+from typing import BinaryIO, Sequence
+
+from . import fsops
+from .fsops import lstat_at, open_dir_at, remove_at
+from .layerstream import LayerStream, StreamError
+from .tarstream import BLK, CHR, DIR, FIFO, LNK, SYM, Entry, TarError, TarReader
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+
+
+class LayerError(Exception):
+    """A layer cannot be applied; the message names the layer entry."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 64 << 30          # uncompressed tar bytes
+    max_entries: int = 2_000_000
+    max_header_bytes: int = 1 << 20    # one PAX / GNU long-name header
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    diff_id: str     # sha256 of the uncompressed tar
+    size: int        # uncompressed tar bytes
+    entries: int
+
+
+def apply_layer(source: str | os.PathLike | BinaryIO, root: str | os.PathLike, *,
+                whiteouts: str = "delete", lowers: Sequence[str | os.PathLike] = (),
+                compression: str | None = "auto", limits: Limits = Limits(),
+                same_owner: bool | None = None, expected_diff_id: str | None = None) -> ApplyResult:
+    """Apply a layer blob (path or binary stream) onto the directory ``root``.
+
+    ``root`` belongs to this call for its duration: on any failure it is
+    removed entirely, so nothing partial stays visible. With
+    ``expected_diff_id`` the uncompressed tar's sha256 is checked too.
+    ``same_owner`` (default: when running as root) keeps numeric owners.
+    """
+    root = str(root)
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            with open(source, "rb") as f:
+                result = apply_stream(f, root, whiteouts=whiteouts, lowers=lowers, compression=compression,
+                                      limits=limits, same_owner=same_owner)
+        else:
+            result = apply_stream(source, root, whiteouts=whiteouts, lowers=lowers, compression=compression,
+                                  limits=limits, same_owner=same_owner)
+        if expected_diff_id is not None and result.diff_id != expected_diff_id:
+            raise LayerError(f"layer {_label(source)}: diff_id mismatch: got {result.diff_id}, "
+                             f"expected {expected_diff_id}")
+        return result
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+
+
+def _label(source) -> str:
+    return repr(str(source)) if isinstance(source, (str, os.PathLike)) else "stream"
+
+
+def apply_stream(raw: BinaryIO, root: str, *, whiteouts: str = "delete", lowers: Sequence = (),
+                 compression: str | None = "auto", limits: Limits = Limits(),
+                 same_owner: bool | None = None) -> ApplyResult:
+    """Apply a layer stream onto an existing directory; on failure the
+    directory is left as it is (see ``apply_layer`` for the cleaning one)."""
+    if whiteouts not in ("delete", "overlay"):
+        raise ValueError(f"unknown whiteout style {whiteouts!r}")
+    if same_owner is None:
+        same_owner = os.geteuid() == 0
+    try:
+        stream = LayerStream(raw, compression, limits.max_bytes)
+        reader = TarReader(stream, limits.max_header_bytes, limits.max_entries)
+    except StreamError as e:
+        raise LayerError(f"layer: {e}") from None
+    try:
+        root_fd = os.open(root, fsops.O_DIR)
+    except OSError as e:
+        raise LayerError(f"layer target {root!r}: {e.strerror}") from None
+    applier = _Applier(root_fd, reader, whiteouts == "overlay", [str(p) for p in lowers], same_owner)
+    try:
+        applier.run()
+        try:
+            stream.drain()
+        except StreamError as e:
+            raise LayerError(f"layer: {e}") from None
+    finally:
+        os.close(root_fd)
+    return ApplyResult(stream.diff_id, stream.total, reader.count)
+
+
+def split_name(name: str) -> tuple[str, ...]:
+    """Components of an entry name relative to the root; refuses ``..``."""
+    if "\0" in name:
+        raise ValueError("name contains a NUL byte")
+    comps = tuple(c for c in name.split("/") if c not in ("", "."))
+    if ".." in comps:
+        raise ValueError("path escapes the layer")
+    return comps
+
+
+class _Applier:
+    def __init__(self, root_fd: int, reader: TarReader, overlay: bool, lowers: list[str], same_owner: bool):
+        self.root_fd = root_fd
+        self.reader = reader
+        self.overlay = overlay
+        self.lowers = lowers
+        self.merge = overlay and bool(lowers)   # look into the lower layers
+        self.same_owner = same_owner
+        self.unpacked: set[tuple[str, ...]] = set()   # paths this layer wrote (and their parents)
+        self.dirs: dict[tuple[str, ...], Entry] = {}  # dir mode/times are set at the end
+
+    # -- driver --------------------------------------------------------------
+    def run(self) -> None:
+        while True:
+            name = None
+            try:
+                entry = self.reader.next()
+                if entry is None:
+                    break
+                name = entry.name
+                self._entry(entry)
+            except (TarError, StreamError, ValueError, OverflowError, OSError) as e:
+                text = (e.strerror or str(e)) if isinstance(e, OSError) else str(e)
+                where = f"layer entry {name!r}" if name is not None else "layer"
+                raise LayerError(f"{where}: {text}") from None
+        for comps in reversed(list(self.dirs)):
+            try:
+                self._finish_dir(comps, self.dirs[comps])
+            except OSError as e:
+                raise LayerError(f"layer entry {'/'.join(comps)!r}: {e.strerror or e}") from None
+
+    def _entry(self, e: Entry) -> None:
+        comps = split_name(e.name)
+        if not comps:
+            return  # the root itself: its metadata belongs to the snapshot
+        base = comps[-1]
+        if base.startswith(WHITEOUT_PREFIX):
+            if base == OPAQUE_MARKER:
+                self._opaque(e, comps[:-1])
+            elif not base.startswith(WHITEOUT_PREFIX * 2):  # other .wh..wh. names are AUFS metadata
+                target = base[len(WHITEOUT_PREFIX):]
+                if target in ("", ".", ".."):
+                    raise ValueError(f"invalid whiteout for {target!r}")
+                self._whiteout(e, comps[:-1], target)
+            return
+        pfd = self._walk(e, comps[:-1], create=True)
+        try:
+            self._create(e, pfd, comps)
+        finally:
+            os.close(pfd)
+        for i in range(1, len(comps) + 1):
+            self.unpacked.add(comps[:i])
+
+    # -- path resolution -----------------------------------------------------
+    def _walk(self, e: Entry, comps: Sequence[str], create: bool) -> int | None:
+        """An fd of the directory root/comps, made if missing and ``create``;
+        None if missing and not ``create``. Never goes through a symlink."""
+        fd = os.dup(self.root_fd)
+        lower_visible = self.merge
+        try:
+            for i, c in enumerate(comps):
+                st = lstat_at(fd, c)
+                if st is not None and stat.S_ISLNK(st.st_mode):
+                    raise ValueError(f"path goes through symlink {'/'.join(comps[:i + 1])!r}")
+                if self.overlay and st is not None and fsops.is_whiteout(st):
+                    if not create:
+                        os.close(fd)
+                        return None
+                    os.unlink(c, dir_fd=fd)
+                    self._mkdir_implicit(fd, c, None, opaque=True)
+                    lower_visible = False
+                elif st is None:
+                    lower = fsops.overlay_lookup(self.lowers, comps[:i + 1]) if lower_visible else None
+                    if lower is not None:
+                        lst, _ = lower
+                        if stat.S_ISLNK(lst.st_mode):
+                            raise ValueError(f"path goes through symlink {'/'.join(comps[:i + 1])!r}")
+                        if not stat.S_ISDIR(lst.st_mode):
+                            raise ValueError(f"parent {'/'.join(comps[:i + 1])!r} is not a directory")
+                    if not create:
+                        os.close(fd)
+                        return None
+                    self._mkdir_implicit(fd, c, lower, opaque=False)
+                    if lower is None:
+                        lower_visible = False
+                elif not stat.S_ISDIR(st.st_mode):
+                    raise ValueError(f"parent {'/'.join(comps[:i + 1])!r} is not a directory")
+                elif lower_visible and fsops.is_opaque(fsops.proc_path(fd, c)):
+                    lower_visible = False
+                nfd = open_dir_at(fd, c)
+                os.close(fd)
+                fd = nfd
+            return fd
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _mkdir_implicit(self, dirfd: int, name: str, lower, opaque: bool) -> None:
+        """A parent directory the layer does not list: 0755, or what it is below."""
+        os.mkdir(name, 0o700, dir_fd=dirfd)
+        fd = open_dir_at(dirfd, name)
+        try:
+            if lower is not None:
+                lst, lpath = lower
+                if self.same_owner:
+                    os.fchown(fd, lst.st_uid, lst.st_gid)
+                for k, v in fsops.list_xattrs(lpath).items():
+                    if not k.startswith(fsops.OVERLAY_XATTR_PREFIX):
+                        fsops.set_xattr(fd, k, v, lst.st_mode)
+                os.fchmod(fd, stat.S_IMODE(lst.st_mode))
+                os.utime(fd, ns=(lst.st_atime_ns, lst.st_mtime_ns))
+            else:
+                os.fchmod(fd, 0o755)
+            if opaque:
+                os.setxattr(fd, fsops.OVERLAY_OPAQUE, b"y")
+        finally:
+            os.close(fd)
+
+    # -- whiteouts -----------------------------------------------------------
+    def _whiteout(self, e: Entry, parent: tuple[str, ...], target: str) -> None:
+        pfd = self._walk(e, parent, create=self.overlay)
+        if pfd is None:
+            return  # nothing there to delete
+        try:
+            st = lstat_at(pfd, target)
+            if st is not None:
+                remove_at(pfd, target, st)
+            if self.overlay:
+                os.mknod(target, stat.S_IFCHR | 0o600, os.makedev(0, 0), dir_fd=pfd)
+                if self.same_owner:
+                    os.chown(target, e.uid, e.gid, dir_fd=pfd, follow_symlinks=False)
+        finally:
+            os.close(pfd)
+        self.unpacked.discard(parent + (target,))
+
+    def _opaque(self, e: Entry, dcomps: tuple[str, ...]) -> None:
+        fd = self._walk(e, dcomps, create=True)
+        try:
+            if self.overlay:
+                os.setxattr(fd, fsops.OVERLAY_OPAQUE, b"y")
+            else:
+                self._clear_lower(fd, dcomps)
+        finally:
+            os.close(fd)
+        for i in range(1, len(dcomps) + 1):
+            self.unpacked.add(dcomps[:i])
+
+    def _clear_lower(self, fd: int, dcomps: tuple[str, ...]) -> None:
+        """Remove what this layer did not write below dcomps (recursively)."""
+        for name in os.listdir(fd):
+            path = dcomps + (name,)
+            st = lstat_at(fd, name)
+            if st is None:
+                continue
+            if path not in self.unpacked:
+                remove_at(fd, name, st)
+            elif stat.S_ISDIR(st.st_mode):
+                sub = open_dir_at(fd, name)
+                try:
+                    self._clear_lower(sub, path)
+                finally:
+                    os.close(sub)
+
+    # -- entries -------------------------------------------------------------
+    def _create(self, e: Entry, pfd: int, comps: tuple[str, ...]) -> None:
+        base = comps[-1]
+        existing = lstat_at(pfd, base)
+        replaced_whiteout = bool(self.overlay and existing is not None and fsops.is_whiteout(existing))
+        if existing is not None and not (e.is_dir and stat.S_ISDIR(existing.st_mode)):
+            remove_at(pfd, base, existing)
+            existing = None
+        t = e.type
+        if e.is_dir:
+            if existing is None:
+                os.mkdir(base, 0o700, dir_fd=pfd)
+            fd = open_dir_at(pfd, base)
+            try:
+                if replaced_whiteout:
+                    os.setxattr(fd, fsops.OVERLAY_OPAQUE, b"y")
+                self._owner_xattrs(e, fd=fd, mode=stat.S_IFDIR)
+            finally:
+                os.close(fd)
+            self.dirs.pop(comps, None)
+            self.dirs[comps] = e
+        elif e.is_regular:
+            self._regular(e, pfd, base)
+        elif t == LNK:
+            self._hardlink(e, pfd, base)
+        elif t == SYM:
+            self._symlink(e, pfd, base, comps)
+        elif t in (CHR, BLK, FIFO):
+            kind = {CHR: stat.S_IFCHR, BLK: stat.S_IFBLK, FIFO: stat.S_IFIFO}[t]
+            os.mknod(base, kind | 0o600, os.makedev(e.devmajor, e.devminor), dir_fd=pfd)
+            self._owner_xattrs(e, dirfd=pfd, name=base, mode=kind)
+            os.chmod(base, e.mode, dir_fd=pfd)  # a node just made here: not a symlink
+            self._times(e, dirfd=pfd, name=base)
+
+    def _regular(self, e: Entry, pfd: int, base: str) -> None:
+        fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                     dir_fd=pfd)
+        try:
+            for chunk in self.reader.data():
+                view = memoryview(chunk)
+                while view:
+                    n = os.write(fd, view)
+                    view = view[n:]
+            self._owner_xattrs(e, fd=fd, mode=stat.S_IFREG)
+            os.fchmod(fd, e.mode)  # after chown, which clears setuid/setgid
+            self._times(e, fd=fd)
+        finally:
+            os.close(fd)
+
+    def _hardlink(self, e: Entry, pfd: int, base: str) -> None:
+        try:
+            tcomps = split_name(e.linkname)
+        except ValueError:
+            raise ValueError(f"hard link target {e.linkname!r} escapes the layer") from None
+        if not tcomps:
+            raise ValueError("hard link to the root directory")
+        try:
+            tfd = self._walk(e, tcomps[:-1], create=False)
+        except ValueError as err:
+            raise ValueError(f"hard link target {e.linkname!r}: {err}") from None
+        if tfd is None:
+            raise ValueError(f"hard link target {e.linkname!r} not found in the layer")
+        try:
+            tst = lstat_at(tfd, tcomps[-1])
+            if tst is None or (self.overlay and fsops.is_whiteout(tst)):
+                raise ValueError(f"hard link target {e.linkname!r} not found in the layer")
+            if stat.S_ISDIR(tst.st_mode):
+                raise ValueError(f"hard link target {e.linkname!r} is a directory")
+            # The link shares the target's inode and metadata; re-chowning it would drop file capabilities.
+            os.link(tcomps[-1], base, src_dir_fd=tfd, dst_dir_fd=pfd, follow_symlinks=False)
+        finally:
+            os.close(tfd)
+
+    def _symlink(self, e: Entry, pfd: int, base: str, comps: tuple[str, ...]) -> None:
+        if not e.linkname:
+            raise ValueError("symlink with an empty target")
+        if "\0" in e.linkname:
+            raise ValueError("symlink target contains a NUL byte")
+        if not e.linkname.startswith("/"):
+            depth = len(comps) - 1
+            for c in e.linkname.split("/"):
+                if c == "..":
+                    depth -= 1
+                    if depth < 0:
+                        raise ValueError(f"symlink target {e.linkname!r} points outside the layer")
+                elif c not in ("", "."):
+                    depth += 1
+        os.symlink(e.linkname, base, dir_fd=pfd)
+        self._owner_xattrs(e, dirfd=pfd, name=base, mode=stat.S_IFLNK)
+        self._times(e, dirfd=pfd, name=base)
+
+    def _owner_xattrs(self, e: Entry, *, fd: int | None = None, dirfd: int | None = None,
+                      name: str | None = None, mode: int) -> None:
+        if self.same_owner:
+            if fd is not None:
+                os.fchown(fd, e.uid, e.gid)
+            else:
+                os.chown(name, e.uid, e.gid, dir_fd=dirfd, follow_symlinks=False)
+        for key in sorted(e.xattrs):
+            if key.startswith(fsops.OVERLAY_XATTR_PREFIX):
+                continue  # overlay's own state comes from whiteout conversion only
+            target = fd if fd is not None else fsops.proc_path(dirfd, name)
+            try:
+                fsops.set_xattr(target, key, e.xattrs[key], mode)
+            except OSError as err:
+                raise OSError(err.errno, f"setting xattr {key}: {err.strerror}") from None
+
+    @staticmethod
+    def _times(e: Entry, *, fd: int | None = None, dirfd: int | None = None, name: str | None = None) -> None:
+        mtime = fsops.bound_ns(e.mtime_ns)
+        atime = max(mtime, fsops.bound_ns(e.atime_ns)) if e.atime_ns is not None else mtime
+        if fd is not None:
+            os.utime(fd, ns=(atime, mtime))
+        else:
+            os.utime(name, ns=(atime, mtime), dir_fd=dirfd, follow_symlinks=False)
+
+    def _finish_dir(self, comps: tuple[str, ...], e: Entry) -> None:
+        try:
+            pfd = self._walk(e, comps[:-1], create=False)
+        except ValueError:
+            return  # replaced later by something that is not a directory path
+        if pfd is None:
+            return
+        try:
+            st = lstat_at(pfd, comps[-1])
+            if st is None or not stat.S_ISDIR(st.st_mode):
+                return
+            fd = open_dir_at(pfd, comps[-1])
+        finally:
+            os.close(pfd)
+        try:
+            os.fchmod(fd, e.mode)
+            self._times(e, fd=fd)
+        finally:
+            os.close(fd)
