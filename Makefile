@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 APT_RUN := busybox-static libseccomp2 libcap2 iproute2 tini catatonit zstd
 APT_TEST := runc podman containerd skopeo docker-registry umoci tmux hyperfine debootstrap nftables
 
-.PHONY: run test setup setup-test unit integration bench clean
+.PHONY: run test setup setup-test unit integration bench clean launchers
 
 setup: $(VENV)/.installed
 	@scripts/apt-ensure $(APT_RUN)
@@ -15,6 +15,10 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON_REAL) -m venv $(VENV)
 	@$(PY) -m pip install -q --disable-pip-version-check -e '.[test]' --config-settings editable_mode=compat
 	@touch $@
+
+setup: launchers
+launchers: $(VENV)/.installed
+	@scripts/install-launchers $(VENV)
 
 setup-test: setup
 	@scripts/apt-ensure $(APT_TEST)

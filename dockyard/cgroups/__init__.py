@@ -12,10 +12,9 @@ Only the standard library is imported here.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from .files import CgroupFiles
-from .manager import CgroupError, Manager
+from .errors import CgroupError
 from .paths import CGROUP_ROOT, detect_layout, resolve_cgroups_path
 from .v1 import V1Manager
 from .v2 import V2Manager
@@ -43,3 +42,11 @@ def load(state: dict[str, Any], fs: CgroupFiles | None = None) -> Manager:
     if version == 2:
         return V2Manager.from_state(state, fs)
     raise CgroupError(f"cgroup: invalid state: unknown version {version!r}")
+
+
+def __getattr__(name):
+    # the Protocol lives in manager.py, which imports typing: only load it when asked for
+    if name == "Manager":
+        from .manager import Manager
+        return Manager
+    raise AttributeError(name)

@@ -8,7 +8,7 @@ import os
 import platform
 import struct
 
-from .manager import CgroupError
+from .errors import CgroupError
 
 _SYS_BPF = {"x86_64": 321, "aarch64": 280}
 BPF_PROG_LOAD, BPF_PROG_ATTACH, BPF_PROG_DETACH = 5, 8, 9

@@ -9,11 +9,11 @@ widened to allow everything, and a *deny* "a" rule always denies everything.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..util.record import record as dataclass
 
 from dockyard.spec.runtime import DeviceRule
 
-from .manager import CgroupError
+from .errors import CgroupError
 
 _MAX_NUM = 2**31 - 1
 

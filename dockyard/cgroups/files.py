@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 
-from .manager import CgroupError
+from .errors import CgroupError
 
 
 class CgroupFiles:

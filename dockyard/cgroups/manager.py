@@ -14,16 +14,7 @@ from typing import Any, Protocol
 from dockyard.spec.runtime import Resources
 
 
-class CgroupError(RuntimeError):
-    """A cgroup operation failed; the message names the controller and file.
-
-    ``errno`` is the kernel's error number when the failure came from a
-    system call, else None.
-    """
-
-    def __init__(self, message: str, errno: int | None = None):
-        super().__init__(message)
-        self.errno = errno
+from .errors import CgroupError  # noqa: F401,E402  (re-exported)
 
 
 class Manager(Protocol):
@@ -37,6 +28,10 @@ class Manager(Protocol):
 
     def add_pid(self, pid: int) -> None:
         """Move process ``pid`` into the container's cgroup(s)."""
+
+    def join_self(self) -> None:
+        """Move the calling single-threaded process into the cgroup (the fast way to join)."""
+        ...
 
     def pids(self) -> list[int]:
         """All processes in the cgroup and its descendants, sorted."""

@@ -23,9 +23,9 @@ under the runtime's own cgroup in every hierarchy:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from ..util.record import record as dataclass
 
-from .manager import CgroupError
+from .errors import CgroupError
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 DEFAULT_PARENT = "dockyard"

@@ -6,10 +6,9 @@ out (a controller the host lacks), so callers use .get().
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from .files import CgroupFiles, parse_kv
-from .manager import CgroupError
+from .errors import CgroupError
 
 UNLIMITED_V1 = 1 << 62  # v1 reports "no limit" as a huge page-rounded number
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import errno
 import os
 import time
-from typing import Callable
 
 from .files import CgroupFiles
-from .manager import CgroupError
+from .errors import CgroupError
 
 RMDIR_TRIES = 6          # 10, 20, 40, 80, 160 ms between tries: ~0.3 s in all
 RMDIR_FIRST_WAIT = 0.01

@@ -5,14 +5,13 @@ from __future__ import annotations
 import errno
 import os
 import time
-from typing import Any
 
 from dockyard.spec.runtime import Resources
 
 from . import stats as _stats
 from . import tree, v1_resources
 from .files import CgroupFiles, parse_kv
-from .manager import CgroupError
+from .errors import CgroupError
 from .paths import Hierarchy, Layout
 from .writes import execute
 
@@ -92,6 +91,15 @@ class V1Manager:
                             raise CgroupError(f"cgroup {h.name}: process {pid} does not exist", e.errno) from None
                         raise
                     time.sleep(0.03)
+
+    def join_self(self) -> None:
+        """Move the calling (single-threaded) process in by writing 0 to each ``tasks`` file.
+
+        Migrating one's own thread skips the global threadgroup rwsem that a write of a pid to
+        cgroup.procs takes, and with it an RCU grace period: ~0.3 ms instead of 5-30 ms here.
+        """
+        for h in self.hierarchies:
+            self.fs.write(self.dir_of(h), "tasks", "0", h.name)
 
     def pids(self) -> list[int]:
         h = self._pick("pids", "freezer", "memory", "devices", "cpu")

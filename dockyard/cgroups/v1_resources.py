@@ -5,13 +5,13 @@ value leaves a knob alone, -1 means unlimited where the kernel takes it.
 """
 from __future__ import annotations
 
-import logging
+from ..util import lazylog as logging
 
 from dockyard.spec.runtime import CPU, BlockIO, Memory, Resources
 
 from . import devices
 from .files import EOPNOTSUPP, CgroupFiles, parse_int
-from .manager import CgroupError
+from .errors import CgroupError
 from .writes import Write
 
 log = logging.getLogger("dockyard.cgroups")

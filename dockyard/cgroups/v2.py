@@ -3,10 +3,9 @@ runtime's own cgroup."""
 from __future__ import annotations
 
 import errno
-import logging
+from ..util import lazylog as logging
 import os
 import time
-from typing import Any, Callable
 
 from dockyard.spec.runtime import Resources
 
@@ -14,7 +13,7 @@ from . import devices
 from . import stats as _stats
 from . import tree, v2_resources
 from .files import CgroupFiles, parse_kv
-from .manager import CgroupError
+from .errors import CgroupError
 from .paths import Layout, Unified
 from .writes import execute
 
@@ -102,6 +101,10 @@ class V2Manager:
                 if e.errno != errno.EINVAL or attempt == 4:
                     raise
                 time.sleep(0.03)
+
+    def join_self(self) -> None:
+        """Move the calling process in (cgroup v2 has no per-thread shortcut for this)."""
+        self.fs.write(self.dir, "cgroup.procs", "0", "cgroup2")
 
     def pids(self) -> list[int]:
         return sorted(tree.procs_recursive(self.dir, self.fs, "cgroup2"))

@@ -6,12 +6,12 @@ unlimited. Device rules are not files on v2 (see devicefilter.py).
 """
 from __future__ import annotations
 
-import logging
+from ..util import lazylog as logging
 
 from dockyard.spec.runtime import CPU, BlockIO, Memory, Resources
 
 from .files import CgroupFiles
-from .manager import CgroupError
+from .errors import CgroupError
 from .writes import Write
 
 log = logging.getLogger("dockyard.cgroups")

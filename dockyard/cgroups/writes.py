@@ -7,11 +7,11 @@ the controller, value and file.
 """
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+from ..util import lazylog as logging
+from ..util.record import record as dataclass
 
 from .files import CgroupFiles, parse_int
-from .manager import CgroupError
+from .errors import CgroupError
 
 log = logging.getLogger("dockyard.cgroups")
 

@@ -50,4 +50,8 @@ def _write(store: "ImageStore", layer: compose.LayerBlob, run_config: dict, ref:
     }
     if message:
         config["comment"] = message
-    return compose.write_image(store, config, [layer], tags=[ref] if ref else [])
+    img = compose.write_image(store, config, [layer])
+    if ref:  # like docker import: tagging sets LastTagTime
+        store.tag(img.id, ref)
+        img = store.get(img.id)
+    return img

@@ -50,10 +50,6 @@ def parse_ref(s: str) -> reference.Reference:
     return ref
 
 
-def _short(image_id: str) -> str:
-    return image_id.split(":", 1)[-1][:12]
-
-
 class Lease:
     """Blobs listed here survive GC until the lease is released or expires."""
 
@@ -134,7 +130,7 @@ class ImageStore:
             raise InvalidImage(str(e)) from None
 
     def record_layer(self, digest: str, media_type: str, diff_id: str, unpacked_size: int) -> None:
-        """Let a puller that already measured a layer skip the rescan in ``add``."""
+        """Let a puller that already measured a layer skip the rescan in ``add`` (the values are trusted)."""
         with self.db.write() as c:
             c.execute("INSERT OR REPLACE INTO layers(digest, media_type, diff_id, unpacked_size) VALUES (?,?,?,?)",
                       (dg.validate(digest), media_type, dg.validate(diff_id), int(unpacked_size)))
@@ -151,10 +147,13 @@ class ImageStore:
 
         Verifies the manifest, the config and every layer (blob present, size,
         diff ID), then records everything in one transaction. ``tags`` move to
-        this image; ``repo_digests`` are names (``busybox``) or canonical
+        this image (without touching LastTagTime, as for docker pull/load:
+        only ``tag`` sets it); ``repo_digests`` are names (``busybox``) or canonical
         references whose digest is ``manifest_digest`` or ``index_digest``.
         """
         dg.validate(manifest_digest)
+        tag_refs = [self.tag_ref(t) for t in tags]
+        digest_refs = [self._digest_ref(r, manifest_digest, index_digest) for r in repo_digests]
         with self.lease() as lease:
             lease.add(manifest_digest)
             try:
@@ -164,16 +163,17 @@ class ImageStore:
             if isinstance(m, spec.Index):
                 raise InvalidImage(f"{manifest_digest} is an image index; add one of its platform manifests")
             if m.config.media_type not in spec.CONFIG_TYPES:
-                raise InvalidImage(f"manifest {manifest_digest}: config media type {m.config.media_type!r} is not an image config")
+                raise InvalidImage(f"manifest {manifest_digest}: config media type {m.config.media_type!r} "
+                                   "is not an image config")
             lease.add(m.config.digest, *(d.digest for d in m.layers))
             raw_cfg = self._read_blob(m.config.digest, "config", spec.MAX_CONFIG_SIZE)
             if len(raw_cfg) != m.config.size:
-                raise InvalidImage(f"config {m.config.digest}: blob is {len(raw_cfg)} bytes, manifest says {m.config.size}")
+                raise InvalidImage(f"config {m.config.digest}: blob is {len(raw_cfg)} bytes, "
+                                   f"manifest says {m.config.size}")
             try:
                 cfg = spec.ImageConfig.from_json(raw_cfg)
             except spec.SpecError as e:
                 raise InvalidImage(f"config {m.config.digest}: {e}") from None
-            cfg_dict = json.loads(raw_cfg)
             diff_ids = cfg.rootfs.diff_ids
             if len(diff_ids) != len(m.layers):
                 raise InvalidImage(f"manifest {manifest_digest}: {len(m.layers)} layers but config has "
@@ -188,15 +188,13 @@ class ImageStore:
                                        f"the config's diff_id {diff_id}")
                 layers.append(LayerRef(desc.digest, desc.media_type, desc.size, diff_id,
                                        st.unpacked_size if st else 0))
-            tag_refs = [self.tag_ref(t) for t in tags]
-            digest_refs = [self._digest_ref(r, manifest_digest, index_digest) for r in repo_digests]
             index_mt = None
             if index_digest:
                 lease.add(index_digest)
                 index_mt = self._check_index(index_digest, manifest_digest)
             if parent:
                 parent = self.resolve(parent)
-            return self._commit_add(cfg, cfg_dict, m, manifest_digest, layers, tag_refs, digest_refs,
+            return self._commit_add(cfg, m, manifest_digest, layers, tag_refs, digest_refs,
                                     index_digest, index_mt, parent)
 
     def _check_index(self, index_digest: str, manifest_digest: str) -> str:
@@ -210,7 +208,7 @@ class ImageStore:
             raise InvalidImage(f"index {index_digest} does not list manifest {manifest_digest}")
         return ix.content_type
 
-    def _commit_add(self, cfg, cfg_dict, m, manifest_digest, layers, tag_refs, digest_refs,
+    def _commit_add(self, cfg, m, manifest_digest, layers, tag_refs, digest_refs,
                     index_digest, index_mt, parent) -> Image:
         image_id = m.config.digest
         try:
@@ -219,8 +217,8 @@ class ImageStore:
             secs, nanos = 0, 0
         now = time.time()
         with self.db.write() as c:
-            for d in [manifest_digest, image_id, *(x.digest for x in layers if self.content.has(x.digest) or
-                                                   not spec.is_foreign_layer(x.media_type))]:
+            needed = [manifest_digest, image_id] + [x.digest for x in layers if not spec.is_foreign_layer(x.media_type)]
+            for d in needed:
                 if not self.content.has(d):
                     raise InvalidImage(f"blob {d} disappeared from the content store while adding")
             c.execute(
@@ -230,8 +228,8 @@ class ImageStore:
                  sum(x.unpacked_size for x in layers), parent or "", "", now))
             if parent:
                 c.execute("UPDATE images SET parent=? WHERE id=?", (parent, image_id))
-            c.execute("INSERT OR REPLACE INTO manifests(digest, image_id, media_type, layers, added) VALUES (?,?,?,?,?)",
-                      (manifest_digest, image_id, m.content_type,
+            c.execute("INSERT INTO manifests(digest, image_id, media_type, layers, added) VALUES (?,?,?,?,?)"
+                      " ON CONFLICT(digest) DO NOTHING", (manifest_digest, image_id, m.content_type,
                        json.dumps([[x.digest, x.media_type, x.size] for x in layers]), now))
             for x in layers:
                 c.execute("INSERT OR IGNORE INTO layers(digest, media_type, diff_id, unpacked_size) VALUES (?,?,?,?)",
@@ -243,8 +241,6 @@ class ImageStore:
                 self._set_ref(c, ref, image_id, "tag")
             for ref in digest_refs:
                 self._set_ref(c, ref, image_id, "digest")
-            if tag_refs:
-                c.execute("UPDATE images SET last_tag_time=? WHERE id=?", (timeutil.now(), image_id))
         return self.get(image_id)
 
     # --- names ---------------------------------------------------------------
@@ -396,6 +392,14 @@ class ImageStore:
                              lr.unpacked_size) for i, lr in enumerate(m.layers)))
                 for m in img.manifests]
         return out
+
+    def layer_blobs(self, ref_or_id: str) -> list[tuple[Path, str]]:
+        """[(blob path, diff_id)] bottom first: what snapshots.unpack takes."""
+        img = self.get(ref_or_id)
+        try:
+            return [(self.content.path(x.digest), x.diff_id) for x in img.layers]
+        except BlobNotFound as e:
+            raise InvalidImage(f"image {img.id}: {e}") from None
 
     def children(self, image_id: str) -> list[str]:
         with self.db.read() as c:

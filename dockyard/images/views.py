@@ -78,7 +78,7 @@ def summary(img: Image, repo_tags: list[str], repo_digests: list[str], container
         "Containers": containers,
         "Created": img.created_unix,
         "Id": img.id,
-        "Labels": img.labels or {},
+        "Labels": dict(sorted(img.labels.items())),  # Go writes maps sorted; {} not null, as the schema says
         "ParentId": img.parent,
         "RepoDigests": repo_digests,
         "RepoTags": repo_tags,
@@ -108,7 +108,7 @@ def history(img: Image, parent_of: Callable[[str], Image | None]) -> list[dict]:
             "Id": "<missing>",
             "Created": timeutil.unix(h.get("created")),
             "CreatedBy": h.get("created_by") or "",
-            "Tags": [],
+            "Tags": None,  # Docker sends null where no tag names the entry
             "Size": size,
             "Comment": h.get("comment") or "",
         })
@@ -117,6 +117,6 @@ def history(img: Image, parent_of: Callable[[str], Image | None]) -> list[dict]:
         if cur is None:
             break
         item["Id"] = cur.id
-        item["Tags"] = list(cur.repo_tags)
+        item["Tags"] = list(cur.repo_tags) or None
         cur = parent_of(cur.parent) if cur.parent else None
     return items

@@ -17,8 +17,6 @@ not know (number above /proc/sys/kernel/cap_last_cap) are ignored, as runc does.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
-
 from ..kernel import consts as C
 
 CAP_NAMES: dict[str, int] = {
@@ -73,15 +71,19 @@ class CapabilityError(ValueError):
     """A capability list names something that is not a capability."""
 
 
-@lru_cache(maxsize=1)
+_last_cap: list[int] = []
+
+
 def last_cap() -> int:
     """The highest capability number the running kernel knows (cached: call it once
     before pivot_root, /proc may be masked later)."""
-    try:
-        with open("/proc/sys/kernel/cap_last_cap", "rb") as f:
-            return int(f.read())
-    except (OSError, ValueError):
-        return _MAX_CAP
+    if not _last_cap:
+        try:
+            with open("/proc/sys/kernel/cap_last_cap", "rb") as f:
+                _last_cap.append(int(f.read()))
+        except (OSError, ValueError):
+            _last_cap.append(_MAX_CAP)
+    return _last_cap[0]
 
 
 def mask(names, last: int | None = None) -> int:

@@ -1,10 +1,11 @@
 """dockyard-runtime: an OCI runtime with runc's command line."""
 from __future__ import annotations
 
-import argparse
 import importlib
+import os
 import sys
 
+from .args import Command
 from .commands import VERBS
 from .errors import RuntimeFailure
 from .log import Log
@@ -13,59 +14,67 @@ from .state import DEFAULT_ROOT
 VERSION = "0.1.0"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise RuntimeFailure(message)
-
-
 class Context:
-    def __init__(self, args):
-        self.args = args
-        self.log = Log(args.log, args.log_format, args.debug)
+    def __init__(self, g):
+        self.globals = g
+        self.log = Log(g.log, g.log_format, g.debug)
         self._runtime = None
 
     @property
     def runtime(self):
         if self._runtime is None:
             from .container import Runtime
-            self._runtime = Runtime(self.args.root, self.log)
+            self._runtime = Runtime(self.globals.root, self.log)
         return self._runtime
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="dockyard-runtime", description="Dockyard's OCI runtime (runc-compatible command line)")
-    p.add_argument("--root", default=DEFAULT_ROOT)
-    p.add_argument("--log", default=None)
-    p.add_argument("--log-format", dest="log_format", default="text", choices=["text", "json"])
-    p.add_argument("--debug", action="store_true")
-    p.add_argument("--systemd-cgroup", dest="systemd_cgroup", action="store_true")
-    p.add_argument("--rootless", default="auto")
-    p.add_argument("--criu", default="criu")
-    p.add_argument("--version", "-v", action="version",
-                   version=f"dockyard-runtime version {VERSION}\nspec: 1.2.0")
-    sub = p.add_subparsers(dest="verb", parser_class=_Parser)
-    return p, sub
+def global_command() -> Command:
+    c = Command("dockyard-runtime", "Dockyard's OCI runtime (runc-compatible command line)",
+                optional={"verb": None}, rest="argv")
+    c.flag("--root", default=DEFAULT_ROOT)
+    c.flag("--log", default=None)
+    c.flag("--log-format", dest="log_format", default="text")
+    c.flag("--debug", kind="bool")
+    c.flag("--systemd-cgroup", dest="systemd_cgroup", kind="bool")
+    c.flag("--rootless", default="auto")
+    c.flag("--criu", default="criu")
+    c.flag("--version", "-v", dest="version", kind="bool")
+    c.flag("--help", "-h", dest="help", kind="bool")
+    return c
+
+
+def usage() -> str:
+    lines = ["usage: dockyard-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [options]",
+             "", "commands:"]
+    for v in VERBS:
+        lines.append(f"  {v}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser, sub = build_parser()
-    # only the named verb's module is imported: keeps start-up short
-    verb = next((a for a in argv if not a.startswith("-") and (a in VERBS or a == "ls")), None)
-    verb = "list" if verb == "ls" else verb
-    modules = {}
-    for name in ([verb] if verb else VERBS):
-        modules[name] = importlib.import_module(f".commands.{name}", __package__)
-        modules[name].add(sub)
     log = None
     try:
-        args = parser.parse_args(argv)
-        if not args.verb:
-            parser.print_help()
+        g = global_command().parse(argv)
+        if g.version:
+            print(f"dockyard-runtime version {VERSION}\nspec: 1.2.0")
             return 0
-        ctx = Context(args)
+        if g.help or not g.verb:
+            print(usage())
+            return 0
+        if g.log_format not in ("text", "json"):
+            raise RuntimeFailure(f"invalid log-format {g.log_format!r}: use text or json")
+        verb = "list" if g.verb == "ls" else g.verb
+        if verb not in VERBS:
+            raise RuntimeFailure(f"no such command: {g.verb}")
+        ctx = Context(g)
         log = ctx.log
-        return modules["list" if args.verb == "ls" else args.verb].run(ctx, args) or 0
+        module = importlib.import_module(f".commands.{verb}", __package__)
+        cmd = module.command()
+        if "-h" in g.argv[:1] or "--help" in g.argv[:1]:
+            print(cmd.usage())
+            return 0
+        return module.run(ctx, cmd.parse(g.argv)) or 0
     except RuntimeFailure as e:
         msg = str(e)
     except OSError as e:
@@ -78,6 +87,16 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def entry() -> None:
+    """Console-script entry: skip the interpreter's teardown (it costs milliseconds per call)."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
+    os._exit(code)
 
+
+if __name__ == "__main__":
+    entry()

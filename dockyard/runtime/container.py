@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
-import signal
+import _signal as signal
 import time
 
 from .. import cgroups
@@ -133,7 +132,7 @@ class Runtime:
                     cg.destroy()
                 except OSError as e:
                     self.log.warning(f"removing cgroup of {cid}: {e}")
-            shutil.rmtree(cdir, ignore_errors=True)
+            st.remove_dir(cdir)
             raise
 
     def _create(self, cid, bundle, spec, rootfs, cdir, pid_file, console_socket, console_sock, preserve_fds,
@@ -173,7 +172,7 @@ class Runtime:
             init_main(self.sys, cfg, chan)
 
         try:
-            pid, chan = spawn(self.sys, plan, child, before_go=cg.add_pid)
+            pid, chan = spawn(self.sys, plan, child, join_cgroup=cg.join_self)
         except ChildError as e:
             raise RuntimeFailure(str(e)) from None
         finally:
@@ -286,7 +285,7 @@ class Runtime:
                 cg.destroy()
             except OSError as e:
                 raise RuntimeFailure(f"container {cid}: removing its cgroup: {e}") from None
-        shutil.rmtree(st.container_dir(self.root, cid), ignore_errors=True)
+        st.remove_dir(st.container_dir(self.root, cid))
         if spec is not None:
             hooks.run_hooks("poststop", spec.hooks_of("poststop"), self.hook_state(s, "stopped"),
                             warn_only=True, log=self.log)
@@ -356,6 +355,8 @@ class Runtime:
         if proc.terminal and not (console_socket or console_sock):
             raise RuntimeFailure("cannot allocate a tty without --console-socket")
         process.check_rlimits(proc)
+        if proc.terminal:
+            from . import console  # noqa: F401  (exec_main cannot import once inside the container)
         if console_socket:
             from .console import connect_console_socket
             try:
@@ -376,7 +377,7 @@ class Runtime:
             exec_main(self.sys, proc, chan, seccomp_filter=filt, console_sock=console_sock, preserve_fds=preserve_fds)
 
         try:
-            pid, chan = spawn(self.sys, plan, child, before_go=cg.add_pid if cg else None)
+            pid, chan = spawn(self.sys, plan, child, join_cgroup=cg.join_self if cg else None)
             try:
                 chan.expect("ready")
             finally:

@@ -1,7 +1,6 @@
 """/dev inside the container: the default devices, linux.devices, and the standard links."""
 from __future__ import annotations
 
-import copy
 import os
 import stat
 
@@ -82,7 +81,9 @@ _ALWAYS_ALLOWED = [
 
 def cgroup_device_rules(resources: Resources | None, devices: list[Device]) -> Resources:
     """The resources to apply: the config's device rules, then the always-allowed ones and linux.devices."""
-    res = copy.copy(resources) if resources is not None else Resources()
+    res = Resources()
+    if resources is not None:  # a shallow copy (the copy module costs 2 ms to import)
+        res.__dict__.update(resources.__dict__)
     rules = list(res.devices)
     rules += _ALWAYS_ALLOWED
     rules += [DeviceRule(True, "b" if d.type == "b" else "c", d.major, d.minor, "rwm")

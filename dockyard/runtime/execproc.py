@@ -5,7 +5,7 @@ import os
 
 from ..kernel import consts as C
 from ..spec.runtime import Process
-from . import console, process
+from . import process
 from . import seccomp as sc
 from .errors import RuntimeFailure
 from .sync import Channel
@@ -17,6 +17,7 @@ def exec_main(sys, proc: Process, chan: Channel, *, seccomp_filter=None, console
     try:
         filt = seccomp_filter
         if proc.terminal:
+            from . import console  # pre-imported by Runtime.exec: the host's files are out of reach here
             master, slave = console.open_pty()
             if proc.console_size:
                 console.set_size(master, *proc.console_size)

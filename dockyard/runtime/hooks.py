@@ -1,7 +1,7 @@
 """OCI hooks: each gets the container state as JSON on stdin."""
 from __future__ import annotations
 
-import json
+from ..util import fastjson as json
 import os
 
 from ..spec.runtime import Hook

@@ -3,11 +3,11 @@ waits on the exec fifo until `start`, then becomes the user's process."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from ..util.record import record as dataclass
 
 from ..kernel import consts as C
 from ..spec.runtime import Spec
-from . import console, hooks, process, rootfs, seccomp
+from . import hooks, process, rootfs, seccomp
 from .errors import RuntimeFailure
 from .sync import Channel
 
@@ -37,6 +37,7 @@ def apply_sysctl(sysctl: dict[str, str]) -> None:
 
 
 def setup_console(sys, cfg: InitConfig) -> None:
+    from . import console  # imported by init_main before pivot_root
     master, slave = console.open_pty()
     proc = cfg.spec.process
     if proc.console_size:
@@ -66,6 +67,8 @@ def init_main(sys, cfg: InitConfig, chan: Channel) -> None:
         if spec.hooks_of("startContainer"):
             import subprocess  # noqa: F401  (after pivot_root nothing can be imported from the host)
         fifo_fd = cfg.fifo_fd
+        if proc.terminal:
+            from . import console  # noqa: F401  (nothing can be imported after pivot_root)
         rootfs.prepare(sys, spec, cfg.rootfs, cfg.bundle, userns=cfg.userns, cgroup_mounts=cfg.cgroup_mounts)
         chan.send("hooks")
         chan.expect("hooks-done")

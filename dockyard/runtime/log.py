@@ -1,7 +1,7 @@
 """The runtime's log (--log FILE, --log-format text|json), the way containerd's shim reads runc's."""
 from __future__ import annotations
 
-import json
+from ..util import fastjson as json
 import os
 import sys
 import time

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from ..util.record import record as dataclass
 
 from ..kernel import consts as C
 from ..spec.runtime import Mount

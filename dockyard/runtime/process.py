@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import resource
-import signal
+import _signal as signal
 
 from ..kernel import consts as C
 from ..spec.runtime import Process
@@ -80,6 +80,11 @@ def lookpath(name: str, env: list[str]) -> str:
     if "/" in name:
         if not os.path.exists(name):
             raise RuntimeFailure(f'exec: "{name}": stat {name}: no such file or directory')
+        # like runc (Go's exec.LookPath): a directory or a file without any x bit fails here, at
+        # create time, so engines report "permission denied" instead of a started-then-failed process
+        st = os.stat(name)
+        if not (os.path.isfile(name) and st.st_mode & 0o111):
+            raise RuntimeFailure(f'exec: "{name}": permission denied')
         return name
     path = next((e[5:] for e in env if e.startswith("PATH=")), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     for d in path.split(":"):

@@ -9,9 +9,7 @@ is a child subreaper, so the container process becomes its child.
 from __future__ import annotations
 
 import os
-import traceback
-from dataclasses import dataclass, field
-from typing import Callable
+from ..util.record import record as dataclass, field
 
 from ..kernel import consts as C
 from ..spec.runtime import IDMapping
@@ -51,8 +49,12 @@ def write_id_maps(pid: int, plan: NamespacePlan) -> None:
 
 
 def spawn(sys, plan: NamespacePlan, child_main: Callable[[Channel], None], *,
-          before_go: Callable[[int], None] | None = None) -> tuple[int, Channel]:
-    """Start the container process; returns (its host pid, the parent's channel to it)."""
+          join_cgroup: Callable[[], None] | None = None) -> tuple[int, Channel]:
+    """Start the container process; returns (its host pid, the parent's channel to it).
+
+    ``join_cgroup`` runs in the intermediate before anything else, so that it and the
+    container process (forked later) are in the container's cgroups.
+    """
     ns_fds = []
     try:
         for kind, path in sorted(plan.join, key=lambda x: _order(x[0])):
@@ -64,14 +66,12 @@ def spawn(sys, plan: NamespacePlan, child_main: Callable[[Channel], None], *,
         sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1)
         mid = os.fork()
         if mid == 0:
-            _intermediate(sys, plan, ns_fds, parent, child, child_main)  # never returns
+            _intermediate(sys, plan, ns_fds, parent, child, child_main, join_cgroup)  # never returns
     finally:
         for _, fd in ns_fds:
             os.close(fd)
     child.close()
     try:
-        if before_go:
-            before_go(mid)
         parent.send("go")
         msg = parent.recv()
         if msg.get("type") == "userns":
@@ -89,11 +89,13 @@ def spawn(sys, plan: NamespacePlan, child_main: Callable[[Channel], None], *,
         os.waitpid(mid, 0)
 
 
-def _intermediate(sys, plan, ns_fds, parent: Channel, child: Channel, child_main) -> None:
+def _intermediate(sys, plan, ns_fds, parent: Channel, child: Channel, child_main, join_cgroup) -> None:
     code = 1
     try:
         parent.close()
         child.expect("go")
+        if join_cgroup is not None:
+            join_cgroup()
         for kind, fd in ns_fds:
             try:
                 sys.setns(fd, C.NAMESPACES[kind][0])
@@ -121,8 +123,8 @@ def _intermediate(sys, plan, ns_fds, parent: Channel, child: Channel, child_main
                 os.read(hold_r, 1)
                 os.close(hold_r)
                 child_main(child)
-            except BaseException:
-                traceback.print_exc()
+            except BaseException as e:  # child_main reports its own errors; this is the last resort
+                os.write(2, f"dockyard-runtime: container process: {type(e).__name__}: {e}\n".encode())
             os._exit(1)
         os.close(hold_r)
         child.send("pid", pid=pid)

@@ -8,19 +8,18 @@ The status is derived, never stored: a live init with the fifo present is
 """
 from __future__ import annotations
 
-import json
+from ..util import fastjson as json
 import os
-import re
-from dataclasses import asdict, dataclass, field
+from ..util.record import asdict, record as dataclass, field
 
 from .errors import ContainerNotFound, RuntimeFailure
 
 DEFAULT_ROOT = "/run/dockyard-runtime"
-_ID_RE = re.compile(r"^[\w+\-.]+$")
+_ID_EXTRA = set("_+-.")
 
 
 def validate_id(cid: str) -> None:
-    if not cid or not _ID_RE.match(cid) or cid in (".", ".."):
+    if not cid or cid in (".", "..") or not all(c.isalnum() or c in _ID_EXTRA for c in cid) or not cid.isascii():
         raise RuntimeFailure(f"invalid container id {cid!r}: use letters, digits, '_', '+', '-' and '.'")
 
 
@@ -54,7 +53,7 @@ def save(root: str, st: State) -> None:
     d = container_dir(root, st.id)
     tmp = os.path.join(d, ".state.json.tmp")
     with open(tmp, "w") as f:
-        json.dump(asdict(st), f)
+        f.write(json.dumps(asdict(st)))
     os.replace(tmp, os.path.join(d, "state.json"))
 
 
@@ -62,12 +61,29 @@ def load(root: str, cid: str) -> State:
     d = container_dir(root, cid)
     try:
         with open(os.path.join(d, "state.json")) as f:
-            data = json.load(f)
+            data = json.loads(f.read())
     except FileNotFoundError:
         raise ContainerNotFound(cid) from None
     except (OSError, ValueError) as e:
         raise RuntimeFailure(f"container {cid}: state is unreadable: {e}") from None
     return State(**data)
+
+
+def remove_dir(d: str) -> None:
+    """Remove a container's state dir (flat: state.json, exec.fifo, temp files)."""
+    try:
+        names = os.listdir(d)
+    except FileNotFoundError:
+        return
+    for name in names:
+        try:
+            os.unlink(os.path.join(d, name))
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(d)
+    except FileNotFoundError:
+        pass
 
 
 def list_ids(root: str) -> list[str]:

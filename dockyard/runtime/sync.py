@@ -12,18 +12,18 @@ Messages (type field):
 """
 from __future__ import annotations
 
-import json
-import socket
+from ..util import fastjson as json
+import _socket
 
 
 class Channel:
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock):
         self.sock = sock
         self._buf = b""
 
     @classmethod
     def pair(cls) -> tuple["Channel", "Channel"]:
-        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        a, b = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
         return cls(a), cls(b)
 
     def send(self, type: str, **fields) -> None:

@@ -8,9 +8,9 @@ Two whiteout styles:
   removes everything in that directory not written by this layer.
 * ``"overlay"`` (each layer its own overlayfs lowerdir): ``.wh.NAME`` becomes
   a 0/0 character device, ``.wh..wh..opq`` the ``trusted.overlay.opaque=y``
-  xattr. ``lowers`` (the parent layer dirs, top first) give implicitly created
+  xattr. ``lowers`` (all parent layer dirs, top first) give implicitly created
   parent directories the metadata they have below, and let symlinks in lower
-  layers be seen.
+  layers be seen. Without lowers (a base layer) whiteouts simply delete.
 
 Everything is written through directory file descriptors opened with
 O_NOFOLLOW, one path component at a time, so nothing is ever written outside
@@ -33,7 +33,7 @@ from typing import BinaryIO, Sequence
 from . import fsops
 from .fsops import lstat_at, open_dir_at, remove_at
 from .layerstream import LayerStream, StreamError
-from .tarstream import BLK, CHR, DIR, FIFO, LNK, SYM, Entry, TarError, TarReader
+from .tarstream import BLK, CHR, FIFO, LNK, SYM, Entry, TarError, TarReader
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -71,7 +71,11 @@ def apply_layer(source: str | os.PathLike | BinaryIO, root: str | os.PathLike, *
     root = str(root)
     try:
         if isinstance(source, (str, os.PathLike)):
-            with open(source, "rb") as f:
+            try:
+                f = open(source, "rb")
+            except OSError as e:
+                raise LayerError(f"layer {_label(source)}: {e.strerror}") from None
+            with f:
                 result = apply_stream(f, root, whiteouts=whiteouts, lowers=lowers, compression=compression,
                                       limits=limits, same_owner=same_owner)
         else:
@@ -108,7 +112,9 @@ def apply_stream(raw: BinaryIO, root: str, *, whiteouts: str = "delete", lowers:
         root_fd = os.open(root, fsops.O_DIR)
     except OSError as e:
         raise LayerError(f"layer target {root!r}: {e.strerror}") from None
-    applier = _Applier(root_fd, reader, whiteouts == "overlay", [str(p) for p in lowers], same_owner)
+    # With no lower layer the directory is the whole view: deleting is then the overlay result too.
+    overlay = whiteouts == "overlay" and bool(lowers)
+    applier = _Applier(root_fd, reader, overlay, [str(p) for p in lowers], same_owner)
     try:
         applier.run()
         try:
@@ -140,9 +146,22 @@ class _Applier:
         self.same_owner = same_owner
         self.unpacked: set[tuple[str, ...]] = set()   # paths this layer wrote (and their parents)
         self.dirs: dict[tuple[str, ...], Entry] = {}  # dir mode/times are set at the end
+        self._cache: tuple[tuple[str, ...], int] | None = None  # last directory walked to
+
+    def _forget(self) -> None:
+        """Drop the cached directory fd: something was removed or replaced."""
+        if self._cache is not None:
+            os.close(self._cache[1])
+            self._cache = None
 
     # -- driver --------------------------------------------------------------
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            self._forget()
+
+    def _run(self) -> None:
         while True:
             name = None
             try:
@@ -175,7 +194,7 @@ class _Applier:
                     raise ValueError(f"invalid whiteout for {target!r}")
                 self._whiteout(e, comps[:-1], target)
             return
-        pfd = self._walk(e, comps[:-1], create=True)
+        pfd = self._walk(comps[:-1], create=True)
         try:
             self._create(e, pfd, comps)
         finally:
@@ -184,9 +203,12 @@ class _Applier:
             self.unpacked.add(comps[:i])
 
     # -- path resolution -----------------------------------------------------
-    def _walk(self, e: Entry, comps: Sequence[str], create: bool) -> int | None:
+    def _walk(self, comps: Sequence[str], create: bool) -> int | None:
         """An fd of the directory root/comps, made if missing and ``create``;
         None if missing and not ``create``. Never goes through a symlink."""
+        comps = tuple(comps)
+        if self._cache is not None and self._cache[0] == comps:
+            return os.dup(self._cache[1])
         fd = os.dup(self.root_fd)
         lower_visible = self.merge
         try:
@@ -198,6 +220,7 @@ class _Applier:
                     if not create:
                         os.close(fd)
                         return None
+                    self._forget()
                     os.unlink(c, dir_fd=fd)
                     self._mkdir_implicit(fd, c, None, opaque=True)
                     lower_visible = False
@@ -222,6 +245,8 @@ class _Applier:
                 nfd = open_dir_at(fd, c)
                 os.close(fd)
                 fd = nfd
+            self._forget()
+            self._cache = (comps, os.dup(fd))
             return fd
         except BaseException:
             os.close(fd)
@@ -250,12 +275,13 @@ class _Applier:
 
     # -- whiteouts -----------------------------------------------------------
     def _whiteout(self, e: Entry, parent: tuple[str, ...], target: str) -> None:
-        pfd = self._walk(e, parent, create=self.overlay)
+        pfd = self._walk(parent, create=self.overlay)
         if pfd is None:
             return  # nothing there to delete
         try:
             st = lstat_at(pfd, target)
             if st is not None:
+                self._forget()
                 remove_at(pfd, target, st)
             if self.overlay:
                 os.mknod(target, stat.S_IFCHR | 0o600, os.makedev(0, 0), dir_fd=pfd)
@@ -266,7 +292,7 @@ class _Applier:
         self.unpacked.discard(parent + (target,))
 
     def _opaque(self, e: Entry, dcomps: tuple[str, ...]) -> None:
-        fd = self._walk(e, dcomps, create=True)
+        fd = self._walk(dcomps, create=True)
         try:
             if self.overlay:
                 os.setxattr(fd, fsops.OVERLAY_OPAQUE, b"y")
@@ -285,6 +311,7 @@ class _Applier:
             if st is None:
                 continue
             if path not in self.unpacked:
+                self._forget()
                 remove_at(fd, name, st)
             elif stat.S_ISDIR(st.st_mode):
                 sub = open_dir_at(fd, name)
@@ -299,6 +326,7 @@ class _Applier:
         existing = lstat_at(pfd, base)
         replaced_whiteout = bool(self.overlay and existing is not None and fsops.is_whiteout(existing))
         if existing is not None and not (e.is_dir and stat.S_ISDIR(existing.st_mode)):
+            self._forget()
             remove_at(pfd, base, existing)
             existing = None
         t = e.type
@@ -350,7 +378,7 @@ class _Applier:
         if not tcomps:
             raise ValueError("hard link to the root directory")
         try:
-            tfd = self._walk(e, tcomps[:-1], create=False)
+            tfd = self._walk(tcomps[:-1], create=False)
         except ValueError as err:
             raise ValueError(f"hard link target {e.linkname!r}: {err}") from None
         if tfd is None:
@@ -411,7 +439,7 @@ class _Applier:
 
     def _finish_dir(self, comps: tuple[str, ...], e: Entry) -> None:
         try:
-            pfd = self._walk(e, comps[:-1], create=False)
+            pfd = self._walk(comps[:-1], create=False)
         except ValueError:
             return  # replaced later by something that is not a directory path
         if pfd is None:

@@ -58,11 +58,6 @@ class LayerStream:
         self._eof = False
         self._dec = None
         self._members = 0
-        if compression == "zstd":
-            try:
-                import zstandard  # noqa: F401  (lazy: keeps CLI start fast)
-            except ImportError as e:  # pragma: no cover - dependency is pinned
-                raise StreamError(f"zstd layer needs the zstandard package: {e}") from None
 
     @property
     def diff_id(self) -> str:
@@ -152,7 +147,7 @@ class LayerStream:
                 self._pending = rest + self._pending
 
     def _fill_zstd(self) -> None:
-        import zstandard
+        import zstandard  # lazy: keeps the CLI's start fast
 
         if not self._pending:
             self._pending = self._raw.read(_RAW_CHUNK)

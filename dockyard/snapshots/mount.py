@@ -262,7 +262,7 @@ def _unescape(s: str) -> str:
 
 def mountpoints(under: str | os.PathLike = "/") -> list[str]:
     """Mount points at or below a directory, from /proc/self/mountinfo."""
-    under = os.path.abspath(under)
+    under = os.path.realpath(under)
     out = []
     with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
         for line in f:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import enum
 import os
-import secrets
 import shutil
 import time
 from abc import ABC, abstractmethod
@@ -31,7 +30,7 @@ from typing import Iterator
 
 from . import fsops
 from .metadata import MetaStore
-from .mount import Mount
+from .mount import Mount, mountpoints
 
 
 class Kind(str, enum.Enum):
@@ -172,6 +171,10 @@ class Snapshotter(ABC):
             snaps[name] = rec
 
     def remove(self, key: str) -> None:
+        """Remove a snapshot without children; refused while something is mounted inside it."""
+        busy = mountpoints(self._dir(self._get(self._meta.read(), key)))
+        if busy:
+            raise InvalidState(f"snapshot {key!r} has a mount inside it ({busy[0]!r}); unmount it first")
         with self._meta.transaction() as db:
             snaps = db["snapshots"]
             rec = self._get(db, key)
@@ -189,7 +192,7 @@ class Snapshotter(ABC):
         if key in db["snapshots"]:
             raise AlreadyExists(f"snapshot {key!r} already exists")
         parents = self._parent_dirs(db, parent)
-        tmp = self._dirs / f"tmp-{os.getpid()}-{secrets.token_hex(6)}"
+        tmp = self._dirs / f"tmp-{os.getpid()}-{os.urandom(6).hex()}"
         final = None
         try:
             tmp.mkdir(mode=0o700)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from typing import Sequence
 
 from ..images import digest as dg
@@ -59,8 +58,8 @@ def unpack(snapshotter: Snapshotter, layers: Sequence[tuple[str | os.PathLike, s
 
 
 def _unpack_one(sn: Snapshotter, blob, diff_id: str, chain: str, parent: str | None, limits: Limits) -> None:
-    key = f"extract-{os.getpid()}-{secrets.token_hex(6)} {chain}"
-    sn.prepare(key, parent, labels={"dockyard.unpack": chain})
+    key = f"extract-{os.getpid()}-{os.urandom(6).hex()} {chain}"
+    sn.prepare(key, parent)
     try:
         target = sn.layers(key)
         try:

@@ -5,9 +5,8 @@ the offending field. Everything else in Dockyard works on these dataclasses.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from typing import Any
+from ..util import fastjson as json
+from ..util.record import record as dataclass, field
 
 
 class SpecError(ValueError):

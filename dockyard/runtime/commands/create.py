@@ -1,16 +1,18 @@
 """create: set a container up and leave its init waiting for `start`."""
 import os
 
+from ..args import Command
 
-def add(sub):
-    p = sub.add_parser("create", help="create a container")
-    p.add_argument("--bundle", "-b", default=".")
-    p.add_argument("--pid-file", dest="pid_file")
-    p.add_argument("--console-socket", dest="console_socket")
-    p.add_argument("--preserve-fds", dest="preserve_fds", type=int, default=0)
-    p.add_argument("--no-pivot", dest="no_pivot", action="store_true")
-    p.add_argument("--no-new-keyring", dest="no_new_keyring", action="store_true")
-    p.add_argument("id")
+
+def command():
+    c = Command('create', 'create a container', positionals=['id'])
+    c.flag('--bundle', '-b', default='.')
+    c.flag('--pid-file', dest='pid_file')
+    c.flag('--console-socket', dest='console_socket')
+    c.flag('--preserve-fds', dest='preserve_fds', kind="int", default=0)
+    c.flag('--no-pivot', dest='no_pivot', kind="bool")
+    c.flag('--no-new-keyring', dest='no_new_keyring', kind="bool")
+    return c
 
 
 def run(ctx, a):

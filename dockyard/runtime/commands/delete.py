@@ -1,10 +1,11 @@
 """delete: remove a stopped container (--force: kill it first)."""
+from ..args import Command
 
 
-def add(sub):
-    p = sub.add_parser("delete", help="delete a container")
-    p.add_argument("--force", "-f", action="store_true")
-    p.add_argument("id")
+def command():
+    c = Command('delete', 'delete a container', positionals=['id'])
+    c.flag('--force', '-f', kind="bool")
+    return c
 
 
 def run(ctx, a):

@@ -1,32 +1,30 @@
 """exec: run another process inside a running container."""
-import argparse
 import json
 
-
 from ...spec.runtime import SpecError, load_spec, parse_process
+from ..args import Command
 from ..container import wait_child
 from ..errors import RuntimeFailure
 
 
-def add(sub):
-    p = sub.add_parser("exec", help="execute a new process inside the container")
-    p.add_argument("--process", "-p")
-    p.add_argument("--tty", "-t", action="store_true")
-    p.add_argument("--console-socket", dest="console_socket")
-    p.add_argument("--detach", "-d", action="store_true")
-    p.add_argument("--pid-file", dest="pid_file")
-    p.add_argument("--env", "-e", action="append", default=[])
-    p.add_argument("--cwd")
-    p.add_argument("--user", "-u")
-    p.add_argument("--additional-gids", "-g", dest="additional_gids", action="append", default=[])
-    p.add_argument("--cap", "-c", action="append", default=[])
-    p.add_argument("--no-new-privs", dest="no_new_privs", action="store_true")
-    p.add_argument("--apparmor", default="")
-    p.add_argument("--process-label", dest="process_label", default="")
-    p.add_argument("--preserve-fds", dest="preserve_fds", type=int, default=0)
-    p.add_argument("--ignore-paused", dest="ignore_paused", action="store_true")
-    p.add_argument("id")
-    p.add_argument("command", nargs=argparse.REMAINDER)
+def command():
+    c = Command('exec', 'execute a new process inside the container', positionals=['id'], rest='command')
+    c.flag('--process', '-p')
+    c.flag('--tty', '-t', kind="bool")
+    c.flag('--console-socket', dest='console_socket')
+    c.flag('--detach', '-d', kind="bool")
+    c.flag('--pid-file', dest='pid_file')
+    c.flag('--env', '-e', kind="list")
+    c.flag('--cwd')
+    c.flag('--user', '-u')
+    c.flag('--additional-gids', '-g', dest='additional_gids', kind="list")
+    c.flag('--cap', '-c', kind="list")
+    c.flag('--no-new-privs', dest='no_new_privs', kind="bool")
+    c.flag('--apparmor', default='')
+    c.flag('--process-label', dest='process_label', default='')
+    c.flag('--preserve-fds', dest='preserve_fds', kind="int", default=0)
+    c.flag('--ignore-paused', dest='ignore_paused', kind="bool")
+    return c
 
 
 def build_process(ctx, a):

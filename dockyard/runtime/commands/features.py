@@ -1,11 +1,13 @@
 """features: what this runtime implements (runtime-spec features document)."""
 import json
 
+from ..args import Command
 from ..defaults import features
 
 
-def add(sub):
-    sub.add_parser("features", help="show the enabled features")
+def command():
+    c = Command('features', 'show the enabled features')
+    return c
 
 
 def run(ctx, a):

@@ -1,6 +1,7 @@
 """kill: send a signal (name like TERM/SIGTERM or number) to the container's init or all its processes."""
-import signal
+import _signal
 
+from ..args import Command
 from ..errors import RuntimeFailure
 
 
@@ -13,17 +14,16 @@ def parse_signal(s: str) -> int:
     name = s.upper()
     if not name.startswith("SIG"):
         name = "SIG" + name
-    try:
-        return int(getattr(signal.Signals, name))
-    except AttributeError:
-        raise RuntimeFailure(f"unknown signal {s!r}") from None
+    num = getattr(_signal, name, None)
+    if not isinstance(num, int) or name.startswith("SIG_"):
+        raise RuntimeFailure(f"unknown signal {s!r}")
+    return num
 
 
-def add(sub):
-    p = sub.add_parser("kill", help="send a signal to the container's init process")
-    p.add_argument("--all", "-a", action="store_true")
-    p.add_argument("id")
-    p.add_argument("signal", nargs="?", default="SIGTERM")
+def command():
+    c = Command('kill', "send a signal to the container's init process", positionals=['id'], optional={'signal': 'SIGTERM'})
+    c.flag('--all', '-a', kind="bool")
+    return c
 
 
 def run(ctx, a):

@@ -2,15 +2,20 @@
 import json
 
 from .. import state as st
+from ..args import Command
+from ..errors import RuntimeFailure
 
 
-def add(sub):
-    p = sub.add_parser("list", aliases=["ls"], help="list containers")
-    p.add_argument("--format", "-f", default="table", choices=["table", "json"])
-    p.add_argument("--quiet", "-q", action="store_true")
+def command():
+    c = Command('list', 'list containers')
+    c.flag('--format', '-f', default='table')
+    c.flag('--quiet', '-q', kind="bool")
+    return c
 
 
 def run(ctx, a):
+    if a.format not in ("table", "json"):
+        raise RuntimeFailure(f"invalid format option {a.format!r}: use table or json")
     rt = ctx.runtime
     rows = []
     for cid in st.list_ids(rt.root):

@@ -1,9 +1,10 @@
 """pause: freeze every process of the container."""
+from ..args import Command
 
 
-def add(sub):
-    p = sub.add_parser("pause", help="pause all processes of a container")
-    p.add_argument("id")
+def command():
+    c = Command('pause', 'pause all processes of a container', positionals=['id'])
+    return c
 
 
 def run(ctx, a):

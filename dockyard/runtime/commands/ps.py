@@ -1,19 +1,20 @@
 """ps: the container's processes (`ps` output filtered to them, or --format json: a pid list)."""
-import argparse
 import json
 import subprocess
 
+from ..args import Command
 from ..errors import RuntimeFailure
 
 
-def add(sub):
-    p = sub.add_parser("ps", help="display the processes running inside a container")
-    p.add_argument("--format", "-f", default="table", choices=["table", "json"])
-    p.add_argument("id")
-    p.add_argument("ps_args", nargs=argparse.REMAINDER)
+def command():
+    c = Command('ps', 'display the processes running inside a container', positionals=['id'], rest='ps_args')
+    c.flag('--format', '-f', default='table')
+    return c
 
 
 def run(ctx, a):
+    if a.format not in ("table", "json"):
+        raise RuntimeFailure(f"invalid format option {a.format!r}: use table or json")
     pids = ctx.runtime.pids(a.id)
     if a.format == "json":
         print(json.dumps(pids))

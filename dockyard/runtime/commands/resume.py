@@ -1,9 +1,10 @@
 """resume: thaw a paused container."""
+from ..args import Command
 
 
-def add(sub):
-    p = sub.add_parser("resume", help="resume a paused container")
-    p.add_argument("id")
+def command():
+    c = Command('resume', 'resume a paused container', positionals=['id'])
+    return c
 
 
 def run(ctx, a):

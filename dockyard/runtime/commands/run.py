@@ -2,20 +2,21 @@
 import os
 
 from ...spec.runtime import load_spec
+from ..args import Command
 from ..container import forward_signals, wait_child
 
 
-def add(sub):
-    p = sub.add_parser("run", help="create and start a container")
-    p.add_argument("--bundle", "-b", default=".")
-    p.add_argument("--detach", "-d", action="store_true")
-    p.add_argument("--pid-file", dest="pid_file")
-    p.add_argument("--console-socket", dest="console_socket")
-    p.add_argument("--preserve-fds", dest="preserve_fds", type=int, default=0)
-    p.add_argument("--no-pivot", dest="no_pivot", action="store_true")
-    p.add_argument("--no-new-keyring", dest="no_new_keyring", action="store_true")
-    p.add_argument("--keep", action="store_true")
-    p.add_argument("id")
+def command():
+    c = Command('run', 'create and start a container', positionals=['id'])
+    c.flag('--bundle', '-b', default='.')
+    c.flag('--detach', '-d', kind="bool")
+    c.flag('--pid-file', dest='pid_file')
+    c.flag('--console-socket', dest='console_socket')
+    c.flag('--preserve-fds', dest='preserve_fds', kind="int", default=0)
+    c.flag('--no-pivot', dest='no_pivot', kind="bool")
+    c.flag('--no-new-keyring', dest='no_new_keyring', kind="bool")
+    c.flag('--keep', kind="bool")
+    return c
 
 
 def run(ctx, a):

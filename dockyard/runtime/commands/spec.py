@@ -2,14 +2,16 @@
 import json
 import os
 
+from ..args import Command
 from ..defaults import default_spec
 from ..errors import RuntimeFailure
 
 
-def add(sub):
-    p = sub.add_parser("spec", help="create a new specification file")
-    p.add_argument("--bundle", "-b", default="")
-    p.add_argument("--rootless", action="store_true")
+def command():
+    c = Command('spec', 'create a new specification file')
+    c.flag('--bundle', '-b', default='')
+    c.flag('--rootless', kind="bool")
+    return c
 
 
 def run(ctx, a):

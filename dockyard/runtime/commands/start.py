@@ -1,9 +1,10 @@
 """start: let a created container's init exec the user's process."""
+from ..args import Command
 
 
-def add(sub):
-    p = sub.add_parser("start", help="start a created container")
-    p.add_argument("id")
+def command():
+    c = Command('start', 'start a created container', positionals=['id'])
+    return c
 
 
 def run(ctx, a):

@@ -1,10 +1,12 @@
 """state: the container's state as JSON (runtime-spec)."""
 import json
 
+from ..args import Command
 
-def add(sub):
-    p = sub.add_parser("state", help="output the state of a container")
-    p.add_argument("id")
+
+def command():
+    c = Command('state', 'output the state of a container', positionals=['id'])
+    return c
 
 
 def run(ctx, a):

@@ -2,23 +2,24 @@
 import json
 import sys
 
+from ..args import Command
 from ..errors import RuntimeFailure
 
 
-def add(sub):
-    p = sub.add_parser("update", help="update container resource constraints")
-    p.add_argument("--resources", "-r")
-    p.add_argument("--memory")
-    p.add_argument("--memory-reservation", dest="memory_reservation")
-    p.add_argument("--memory-swap", dest="memory_swap")
-    p.add_argument("--cpu-shares", dest="cpu_shares", type=int)
-    p.add_argument("--cpu-quota", dest="cpu_quota", type=int)
-    p.add_argument("--cpu-period", dest="cpu_period", type=int)
-    p.add_argument("--cpuset-cpus", dest="cpuset_cpus")
-    p.add_argument("--cpuset-mems", dest="cpuset_mems")
-    p.add_argument("--pids-limit", dest="pids_limit", type=int)
-    p.add_argument("--blkio-weight", dest="blkio_weight", type=int)
-    p.add_argument("id")
+def command():
+    c = Command('update', 'update container resource constraints', positionals=['id'])
+    c.flag('--resources', '-r')
+    c.flag('--memory')
+    c.flag('--memory-reservation', dest='memory_reservation')
+    c.flag('--memory-swap', dest='memory_swap')
+    c.flag('--cpu-shares', dest='cpu_shares', kind="int")
+    c.flag('--cpu-quota', dest='cpu_quota', kind="int")
+    c.flag('--cpu-period', dest='cpu_period', kind="int")
+    c.flag('--cpuset-cpus', dest='cpuset_cpus')
+    c.flag('--cpuset-mems', dest='cpuset_mems')
+    c.flag('--pids-limit', dest='pids_limit', kind="int")
+    c.flag('--blkio-weight', dest='blkio_weight', kind="int")
+    return c
 
 
 def parse_size(s: str) -> int:

@@ -5,8 +5,10 @@ a temporary directory, no bridge, no iptables) and stops it afterwards.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import socket
 import shutil
 import signal
 import subprocess
@@ -61,12 +63,25 @@ def dockerd(tmp_path):
                 pytest.fail(f"dockerd did not start: {(d / 'dockerd.log').read_text()[-2000:]}")
             time.sleep(0.3)
 
+        def api(path):
+            class Conn(http.client.HTTPConnection):
+                def connect(self):
+                    self.sock = socket.socket(socket.AF_UNIX)
+                    self.sock.connect(str(sock))
+
+            c = Conn("localhost", timeout=30)
+            c.request("GET", path)
+            r = c.getresponse()
+            assert r.status == 200, path
+            return json.loads(r.read())
+
         def docker(*args, check=True):
             p = subprocess.run([cli, *args], env=env, capture_output=True, text=True, timeout=120)
             if check:
                 assert p.returncode == 0, f"docker {' '.join(args)}: {p.stderr.strip()}"
             return p
 
+        docker.api = api
         yield docker
     finally:
         try:
@@ -104,6 +119,16 @@ def test_docker_loads_our_save_and_we_load_its_save(dockerd, busybox_store, tmp_
     assert inspected["Size"] == img.size  # the same layer size accounting as dockerd
     run = dockerd("run", "--rm", "--network", "none", "busybox", "sh", "-c", "echo hi from docker", check=False)
     assert run.returncode == 0 and run.stdout.strip() == "hi from docker", run.stderr
+    # the Engine API shapes agree with dockerd's (GraphDriver paths are the snapshotter's business)
+    theirs = dockerd.api("/v1.41/images/busybox/json")
+    ours_view = busybox_store.inspect("busybox")
+    for key in set(theirs) | set(ours_view):
+        if key != "GraphDriver":
+            assert ours_view.get(key) == theirs.get(key), key
+    assert busybox_store.history("busybox") == dockerd.api("/v1.41/images/busybox/history")
+    listed = [x for x in dockerd.api("/v1.41/images/json") if x["Id"] == img.id][0]
+    listed.update(RepoDigests=listed["RepoDigests"] or [], Labels=listed["Labels"] or {})  # null vs. the schema's []/{}
+    assert busybox_store.list()[0] == listed
     # docker's own save of the image is the same archive as ours (v1 IDs, json files, manifest.json)
     same = tmp_path / "same.tar"
     dockerd("save", "-o", str(same), "busybox:latest")

@@ -293,3 +293,22 @@ def test_detect_and_open(tmp_path):
     assert open_snapshotter(tmp_path / "state", "native").driver == "native"
     with pytest.raises(SnapshotError, match="unknown snapshotter 'zfs'"):
         open_snapshotter(tmp_path / "state", "zfs")
+
+
+@pytest.mark.root
+def test_remove_refuses_while_something_is_mounted_inside(sn, tmp_path):
+    from dockyard.snapshots.mount import Mount, mount_all, mountpoints, unmount
+    sn.prepare("a")
+    inside = sn.layers("a").upper
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "precious").write_bytes(b"keep me")
+    mount_all([Mount("bind", str(src), ("rbind",))], inside)
+    try:
+        with pytest.raises(InvalidState, match="snapshot 'a' has a mount inside it"):
+            sn.remove("a")
+    finally:
+        unmount(inside)
+    assert mountpoints(tmp_path) == []
+    sn.remove("a")
+    assert (src / "precious").read_bytes() == b"keep me"

@@ -143,3 +143,12 @@ def test_overlay_xattrs_in_the_tar_are_ignored(lowers):
                       "SCHILY.xattr.trusted.overlay.redirect": "/etc"}
     apply_layer(io.BytesIO(tar((ti, data))), up, whiteouts="overlay", lowers=low)
     assert [x for x in os.listxattr(up / "sneaky") if x.startswith("trusted.overlay.")] == []
+
+
+def test_overlay_base_layer_needs_no_whiteout_devices(tmp_path):
+    base = tmp_path / "base"
+    base.mkdir()
+    apply_layer(io.BytesIO(tar(f("a", b"1"), f("b", b"2"), wh("b"), wh("never-there"), d("x"), opq("x"))),
+                base, whiteouts="overlay")
+    assert sorted(os.listdir(base)) == ["a", "x"]  # a single-layer view can bind it as it is
+    assert OVERLAY_OPAQUE not in os.listxattr(base / "x")

@@ -339,3 +339,35 @@ def test_v1_layer_ids_match_docker_20_10():
     assert top["parent"] == layers[0][0] and top["author"] == "A <a@b>"
     assert b'"z":"\\u003c\\u0026\\u003e"' in layers[1][1]  # Go escapes <, & and > in JSON strings
     assert list(top["config"]["Labels"]) == ["a", "z"]  # Go maps are written sorted
+
+
+def test_oci_layout_tar_with_dot_slash_names_loads(store, fresh, tmp_path):
+    from dockyard.images import ocilayout
+
+    img = add_image(store, tags=["dots"])
+    ocilayout.save_oci_layout(store, "dots", tmp_path / "layout")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        tf.add(tmp_path / "layout", arcname=".")  # what `tar -C layout -cf x.tar .` writes
+    # the layout names the image, so the fallback tag is not used
+    assert load.load(fresh, io.BytesIO(buf.getvalue()), tag="dots:x") == ["Loaded image: dots:latest"]
+    assert fresh.get("dots").id == img.id
+
+
+def test_save_decompresses_zstd_layers(store, fresh):
+    import zstandard
+
+    tar = layer_tar({"z": "zstd content"})
+    zs = zstandard.ZstdCompressor().compress(tar)
+    ld = store.content.put_bytes(zs)
+    cfg = compose.config_bytes({"architecture": "amd64", "os": "linux",
+                                "rootfs": {"type": "layers", "diff_ids": [digest.of_bytes(tar)]}})
+    cd = store.content.put_bytes(cfg)
+    m = spec.Manifest(config=spec.Descriptor(spec.OCI_CONFIG, cd, len(cfg)),
+                      layers=[spec.Descriptor(spec.OCI_LAYER_ZSTD, ld, len(zs))])
+    img = store.add(store.content.put_bytes(m.to_json()), tags=["zst"])
+    data = _save(store, ["zst"])
+    layer_path = json.loads(_read(data, "manifest.json"))[0]["Layers"][0]
+    assert _read(data, layer_path) == tar
+    load.load(fresh, io.BytesIO(data))
+    assert fresh.get("zst").id == img.id

@@ -170,3 +170,10 @@ def test_readding_same_image_keeps_one_record(store):
     assert a.id == b.id
     assert [i.id for i in store.images()] == [a.id]
     assert store.get(a.id).repo_tags == ["one:latest", "two:latest"]
+
+
+def test_layer_blobs_for_unpacking(store, make_image):
+    img = make_image(tags=["two"], layers=[{"a": "1"}, {"b": "2"}])
+    blobs = store.layer_blobs("two")
+    assert [d for _, d in blobs] == img.diff_ids
+    assert [digest.of_file(p) for p, _ in blobs] == [x.digest for x in img.layers]

@@ -107,6 +107,6 @@ def test_hostile_layer_leaves_nothing_partial(sn, image, tmp_path):
 
 
 def test_missing_blob(sn, tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(LayerError, match=r"layer '.*/nope': No such file or directory"):
         unpack(sn, [(str(tmp_path / "nope"), A)])
     assert list(sn.walk()) == [] and snapshot_dirs(sn) == []
