@@ -81,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         msg = f"{e.strerror or e}" + (f": {e.filename}" if e.filename else "")
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # spec, cgroup, seccomp and capability errors carry their own one-line message
+        known = type(e).__name__ in ("SpecError", "CgroupError", "SeccompError", "CapabilityError", "JSONError")
+        msg = str(e) if known else f"{type(e).__name__}: {e}"
+        if log is not None and log.min <= 10:
+            import traceback
+            log.debug(traceback.format_exc())
     if log is not None:
         log.error(msg)
     print(f"dockyard-runtime: {msg}", file=sys.stderr)

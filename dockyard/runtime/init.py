@@ -80,12 +80,13 @@ def init_main(sys, cfg: InitConfig, chan: Channel) -> None:
             rootfs.pivot(sys, cfg.rootfs)
         if proc.terminal:
             setup_console(sys, cfg)
+        # sysctls before masked and read-only paths (runc's order): /proc/sys is usually read-only
+        apply_sysctl(spec.linux.sysctl)
         rootfs.finish(sys, spec)
         if spec.hostname:
             sys.sethostname(spec.hostname)
         if spec.domainname:
             sys.setdomainname(spec.domainname)
-        apply_sysctl(spec.linux.sysctl)
         process.set_oom_score_adj(proc.oom_score_adj)
         process.set_rlimits(proc)
         sys.prctl(C.PR_SET_DUMPABLE, 0)

@@ -1,7 +1,8 @@
 """The container's filesystem view, built inside its new mount namespace.
 
-Order (runc's): propagation of / -> bind the rootfs onto itself -> spec mounts ->
-/dev -> [hooks] -> pivot_root -> masked paths -> read-only paths -> read-only root.
+Order (runc's): propagation of / -> the rootfs's parent mount private if shared -> bind the
+rootfs onto itself -> spec mounts -> /dev -> [hooks] -> pivot_root -> [sysctls, in init.py] ->
+masked paths -> read-only paths -> read-only root -> rootfs propagation.
 """
 from __future__ import annotations
 
@@ -19,10 +20,33 @@ def _propagation_flags(prop: str) -> int:
     return _PROPAGATION[prop]
 
 
+def parent_mount(path: str, mountinfo: str = "/proc/self/mountinfo") -> tuple[str, bool]:
+    """The mount point ``path`` lives on (the topmost mount of the longest prefix) and whether that
+    mount is shared."""
+    path = os.path.realpath(path)
+    best, shared = "/", False
+    with open(mountinfo) as f:
+        for line in f:
+            fields = line.split()
+            mp = fields[4]
+            for esc, ch in (("\\040", " "), ("\\011", "\t"), ("\\012", "\n"), ("\\134", "\\")):
+                mp = mp.replace(esc, ch)
+            if (path == mp or path.startswith(mp.rstrip("/") + "/")) and len(mp) >= len(best):
+                best = mp
+                shared = any(o.startswith("shared:") for o in fields[6:fields.index("-", 6)])
+    return best, shared
+
+
 def prepare(sys, spec: Spec, rootfs: str, bundle: str, *, userns: bool, cgroup_mounts=None) -> None:
     """Everything before pivot_root. Runs in the container's mount namespace."""
     prop = spec.linux.rootfs_propagation
     sys.mount(None, "/", None, _propagation_flags(prop) if prop else (C.MS_SLAVE | C.MS_REC))
+    if prop:  # after the default rslave nothing can be shared any more
+        # like runc: pivot_root refuses a rootfs whose parent mount is shared (EINVAL), and the
+        # rootfs bind below would propagate back to the host
+        parent, shared = parent_mount(rootfs)
+        if shared:
+            sys.mount(None, parent, None, C.MS_PRIVATE)
     sys.mount(rootfs, rootfs, None, C.MS_BIND | C.MS_REC)
     dev_bound = False
     for m in spec.mounts:

@@ -49,9 +49,15 @@ def loads(data: str | bytes):
     try:
         obj, end = _scan(data, i)
     except StopIteration as e:
-        raise JSONError(f"expecting value at char {e.value}") from None
-    except ValueError as e:  # _json raises JSONDecodeError (a ValueError) for bad strings
-        raise JSONError(str(e)) from None
+        raise JSONError(f"Expecting value: char {e.value}") from None
+    except Exception:
+        # _json builds its error from json.decoder; let the full module say what is wrong
+        import json
+        try:
+            json.loads(data)
+        except ValueError as e:
+            raise JSONError(str(e)) from None
+        raise
     finally:
         _ScanContext.memo.clear()
     while end < n and data[end] in _WS:

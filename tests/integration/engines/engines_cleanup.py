@@ -134,8 +134,10 @@ def cgroup_pids(top: str) -> list[int]:
 
 
 def remove_cgroup_trees(name: str) -> list[str]:
-    """Kill whatever runs in the trees called ``name``, thaw frozen ones, remove them; returns what is left."""
-    for top in cgroup_dirs(name):
+    """Thaw the trees called ``name`` (a frozen task cannot die), kill whatever runs in any of them,
+    remove them; returns what is left."""
+    tops = cgroup_dirs(name)
+    for top in tops:
         for d in _tree(top):
             state = os.path.join(d, "freezer.state")
             if os.path.exists(state):
@@ -144,7 +146,8 @@ def remove_cgroup_trees(name: str) -> list[str]:
                         f.write("THAWED")
                 except OSError:
                     pass
-        kill_and_wait(cgroup_pids(top))
+    kill_and_wait(sorted({pid for top in tops for pid in cgroup_pids(top)}))
+    for top in tops:
         for d in _tree(top):
             for _ in range(50):  # a killed task can take a moment to leave its cgroup
                 try:
@@ -171,3 +174,12 @@ def _cmdline(pid: int) -> str:
             return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
         return "?"
+
+
+def container_cgroups(tree_name: str, cid: str) -> list[str]:
+    """cgroup directories whose name contains ``cid`` inside the trees called ``tree_name``."""
+    found = []
+    for top in cgroup_dirs(tree_name):
+        for dirpath, dirnames, _ in os.walk(top):
+            found.extend(os.path.join(dirpath, d) for d in dirnames if cid in d)
+    return found

@@ -6,6 +6,7 @@ import io
 import json
 import tarfile
 
+IMAGE = "localhost/busybox:engines"
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 

@@ -2,8 +2,8 @@
 
 Everything podman keeps lives under one temporary directory: containers.conf and storage.conf of our
 own (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, CONTAINERS_REGISTRIES_CONF), --root/--runroot/--tmpdir,
-file locks instead of /dev/shm/libpod_lock, the file events backend, no network (--network none, our
-own --network-config-dir), cgroupfs under a cgroup parent named for the session, ulimits below this
+file locks instead of /dev/shm/libpod_lock, the file events backend, no network (--network none, the
+CNI backend with our own --network-config-dir), cgroupfs under a cgroup parent named for the session, ulimits below this
 machine's hard limits (podman's defaults are above them).
 
 The runtime is reached through a two-line wrapper named like the runtime (so podman treats it the
@@ -21,9 +21,12 @@ import shutil
 import subprocess
 
 from engines_cleanup import kill_and_wait, leftovers, procs_mentioning, remove_cgroup_trees, unmount_under
+from engines_image import IMAGE
 
 PODMAN = shutil.which("podman")
-IMAGE = "localhost/busybox:engines"
+
+_VERBS = {"create", "start", "run", "exec", "kill", "delete", "pause", "resume", "update", "state", "ps",
+          "checkpoint", "restore", "features", "list", "events"}
 
 _CONTAINERS_CONF = """\
 [containers]
@@ -36,6 +39,11 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 lock_type = "file"
 image_copy_tmp_dir = "{tmp}"
+
+[network]
+# rootful netavark keeps its state in a fixed /run/containers/networks; the CNI backend, never asked
+# to set a network up (netns none), keeps nothing outside --network-config-dir
+network_backend = "cni"
 """
 
 _STORAGE_CONF = """\
@@ -51,10 +59,12 @@ class Podman:
         self.base = base
         self.runtime_binary = runtime_binary
         self.cgroup_parent = cgroup_parent  # a single path component, unique to the session
-        d = {k: os.path.join(base, k) for k in ("root", "runroot", "tmp", "net", "rt", "bin")}
+        d = {k: os.path.join(base, k) for k in ("root", "run", "tmp", "net", "rt", "bin")}
+        if len(d["run"]) > 50:  # podman refuses longer ones (its sockets live there)
+            raise ValueError(f"podman test base {base!r} is too long: the runroot must fit in 50 characters")
         for path in d.values():
             os.makedirs(path, exist_ok=True)
-        self.root, self.runroot, self.tmp, self.rt_root = d["root"], d["runroot"], d["tmp"], d["rt"]
+        self.root, self.runroot, self.tmp, self.rt_root = d["root"], d["run"], d["tmp"], d["rt"]
         self.argv_log = os.path.join(base, "runtime-argv.log")
         self.wrapper = os.path.join(d["bin"], os.path.basename(runtime_binary))
         with open(self.wrapper, "w") as f:
@@ -108,12 +118,19 @@ class Podman:
 
     # ---- what the runtime saw -----------------------------------------
     def runtime_calls(self, cid: str) -> list[list[str]]:
-        """Each recorded runtime argv that names container ``cid``."""
+        """Each recorded runtime argv that names container ``cid``, from the verb on (podman puts global
+        options such as --log-format=json before it for runtimes it knows, e.g. runc)."""
         try:
             with open(self.argv_log) as f:
-                return [line.split() for line in f if cid in line.split()]
+                lines = [line.split() for line in f]
         except FileNotFoundError:
             return []
+        calls = []
+        for argv in lines:
+            if cid in argv:
+                verb = next((i for i, a in enumerate(argv) if a in _VERBS), 0)
+                calls.append(argv[verb:])
+        return calls
 
     def runtime_state(self, cid: str) -> dict:
         p = subprocess.run([self.runtime_binary, "--root", self.rt_root, "state", cid],

@@ -204,7 +204,6 @@ def test_mount_target_symlink_cannot_escape(rt, tmp_path):
 def test_sysctl_in_network_namespace(rt):
     s = rt.spec(["cat", "/proc/sys/net/ipv4/ip_forward"])
     s["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
-    s["linux"]["readonlyPaths"] = []
     assert out(rt, s).strip() == "1"
     s["linux"]["sysctl"] = {"kernel.panic": "1"}
     p = rt.run(spec=s)

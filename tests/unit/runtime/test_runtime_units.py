@@ -203,3 +203,26 @@ def test_lookpath_and_home(tmp_path):
     assert env_with_home([], 7, str(pw)) == ["HOME=/home/u"]
     assert env_with_home(["HOME=/x"], 7, str(pw)) == ["HOME=/x"]
     assert env_with_home([], 99, str(pw)) == ["HOME=/"]
+
+
+def test_parent_mount_finds_the_topmost_longest_prefix(tmp_path):
+    mi = tmp_path / "mountinfo"
+    mi.write_text(
+        "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+        "30 22 0:5 / /var rw shared:4 - tmpfs tmpfs rw\n"
+        "31 30 0:6 / /var/lib rw - tmpfs tmpfs rw\n"
+        "32 22 0:7 / /var/lib\\040x rw shared:9 - tmpfs tmpfs rw\n")
+    assert rootfs.parent_mount("/var/lib/c/rootfs", str(mi)) == ("/var/lib", False)
+    assert rootfs.parent_mount("/var/other", str(mi)) == ("/var", True)
+    assert rootfs.parent_mount("/var/lib x/r", str(mi)) == ("/var/lib x", True)
+    assert rootfs.parent_mount("/home", str(mi)) == ("/", True)
+
+
+def test_lookpath_refuses_directories_and_non_executables(tmp_path):
+    (tmp_path / "noexec").write_text("#!/bin/sh\n")
+    with pytest.raises(RuntimeFailure, match="permission denied"):
+        lookpath(str(tmp_path / "noexec"), [])
+    with pytest.raises(RuntimeFailure, match="permission denied"):
+        lookpath(str(tmp_path), [])
+    with pytest.raises(RuntimeFailure, match="no such file"):
+        lookpath(str(tmp_path / "absent"), [])

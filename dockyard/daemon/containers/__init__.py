@@ -1,0 +1,1 @@
+"""Containers: records, lifecycle through the shim, logs, archives."""

@@ -1,0 +1,86 @@
+"""``docker push`` through the daemon.
+
+``name`` names a repository (a tag in it is used when ``tag`` is empty); without any tag every
+tag of the repository is pushed, as dockerd does. Each tag's image is pushed with its stored
+manifest; blobs the registry has are skipped ("Layer already exists"), blobs of the image's other
+repositories on the same registry are mounted. After each tag: dockerd's
+``<tag>: digest: sha256:... size: N`` line, the ``aux`` message (Tag, Digest, Size), and the
+pushed digest is recorded as a repo digest of the image.
+"""
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Callable
+
+from dockyard.images import reference as refs
+from dockyard.images.errors import ImageNotFound, InvalidArgument
+from dockyard.registry import push as regpush
+
+from . import jsonmessage as jm
+from .auth import AuthConfig
+from .errors import Cancelled
+
+if TYPE_CHECKING:
+    from .service import ImageService
+
+Progress = Callable[[dict], None]
+
+
+def targets(svc: "ImageService", name: str, tag: str = "") -> list[tuple[refs.Reference, str]]:
+    """[(tagged reference, image ID)] to push; ImageNotFound (dockerd's message) when there are none."""
+    try:
+        ref = refs.parse(name)
+        if tag:
+            ref = ref.with_tag(tag)
+    except refs.ReferenceError as e:
+        raise InvalidArgument(str(e)) from None
+    if ref.digest:
+        raise InvalidArgument(f"cannot push a digest reference {ref.familiar()}: push a tag")
+    if ref.tag:
+        try:
+            return [(ref, svc.store.resolve(str(ref)))]
+        except ImageNotFound:
+            raise ImageNotFound(ref.familiar(), f"An image does not exist locally with the tag: "
+                                                f"{ref.familiar_name()}") from None
+    out = []
+    for img in svc.store.images():
+        for r in svc.store.references(img.id):
+            if r.tag and r.name == ref.name:
+                out.append((r, img.id))
+    if not out:
+        raise ImageNotFound(ref.familiar(), f"An image does not exist locally with the tag: {ref.familiar_name()}")
+    return sorted(out, key=lambda x: x[0].tag)
+
+
+def push(svc: "ImageService", name: str, tag: str = "", auth: AuthConfig | None = None,
+         progress: Progress | None = None, cancel: threading.Event | None = None) -> list[dict]:
+    """Push; returns the aux results ({"Tag", "Digest", "Size"}) of the tags pushed."""
+    todo = targets(svc, name, tag)
+    out = progress or (lambda m: None)
+    announced = [False]
+
+    def relay(ev: dict) -> None:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("push cancelled: the client went away")
+        if ev.get("status", "").startswith("The push refers to repository"):
+            if announced[0]:
+                return
+            announced[0] = True
+        out(ev)
+
+    results = []
+    for ref, image_id in todo:
+        img = svc.store.get(image_id)
+        manifest = img.manifest.digest
+        mount_from = sorted({r.name for r in svc.store.references(image_id)
+                             if r.domain == ref.domain and r.path != ref.path})
+        creds = auth.for_registry(ref.domain) if auth is not None else None
+        digest = regpush.push(ref, svc.content, manifest, creds=creds, progress=relay, insecure=svc.insecure,
+                              mount_from=mount_from)
+        size = svc.content.size(digest)
+        svc.store.add(digest, repo_digests=[ref.name])
+        aux = {"Tag": ref.tag, "Digest": digest, "Size": size}
+        out(jm.aux(aux))
+        results.append(aux)
+        svc.emit_event("image", "push", ref.familiar(), {"name": ref.familiar_name()})
+    return results

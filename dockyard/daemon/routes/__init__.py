@@ -1,0 +1,1 @@
+"""Engine API endpoints, one module per resource; each has register(app, ...)."""
