@@ -36,6 +36,7 @@ def urlencode(query: dict | list | None) -> str:
     if not query:
         return ""
     items = query.items() if isinstance(query, dict) else query
+    items = sorted(items, key=lambda kv: kv[0])  # Go's url.Values.Encode order
     parts = []
     for k, v in items:
         if v is None:

@@ -106,6 +106,11 @@ class Response:
                 raise ProtocolError("bad Content-Length from the daemon") from None
             self.done = self.length == 0
         self.keep_alive = "close" not in self.headers.get("connection", "").lower()
+        if self.done:
+            if self.keep_alive:
+                conn.release(self)
+            else:
+                conn.close()
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)

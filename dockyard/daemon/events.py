@@ -48,12 +48,28 @@ class Filter:
 
 
 class EventBus:
+    """Emit from the event loop or from worker threads (image pulls run in the executor)."""
+
     def __init__(self):
         self.history: deque[dict] = deque(maxlen=_HISTORY)
         self.queues: set[asyncio.Queue] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def emit(self, type_: str, action: str, actor_id: str, attributes: dict | None = None) -> dict:
         ev = make_event(type_, action, actor_id, attributes)
+        loop = self.loop
+        if loop is not None and loop.is_running():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is not loop:
+                loop.call_soon_threadsafe(self._publish, ev)
+                return ev
+        self._publish(ev)
+        return ev
+
+    def _publish(self, ev: dict) -> None:
         self.history.append(ev)
         for q in list(self.queues):
             try:

@@ -6,7 +6,8 @@ described in docs/daemon.md ("The shim protocol"); ``client.ShimClient`` is the 
 
 Modules: ``protocol`` (request validation), ``frames`` (attach stream framing), ``jsonlog``
 (json-file log writer), ``timefmt``, ``reaper`` (SIGCHLD), ``runner`` (running the runtime),
-``stdio`` (fifos, pipes, console socket), ``relay`` (output fan-out), ``process`` (one supervised
+``stdio`` (fifos, pipes, console socket), ``launch`` (starting a process with that stdio),
+``attach`` (one attached client), ``process`` (one supervised
 process), ``container`` (a container and its execs), ``records`` (files under <exec-root>/shim),
 ``oom``, ``recover`` (rebuilding after a restart), ``events``, ``service`` (the ops), ``server``
 (the socket), ``main`` (the command), ``client``.

@@ -21,9 +21,10 @@ import sys
 import time
 from typing import AsyncIterator
 
-from .protocol import MAX_LINE, encode_request
+from .protocol import encode_request
 
 START_TIMEOUT = 15.0
+ANSWER_LIMIT = 64 << 20  # a `list` of many containers is one long line
 
 
 class ShimError(Exception):
@@ -59,7 +60,7 @@ class ShimClient:
 
     async def _connect(self):
         try:
-            return await asyncio.open_unix_connection(self.path, limit=MAX_LINE)
+            return await asyncio.open_unix_connection(self.path, limit=ANSWER_LIMIT)
         except (FileNotFoundError, ConnectionRefusedError) as e:
             raise ShimUnavailable(f"no shim answers on {self.path}: {e.strerror}") from None
 
@@ -202,11 +203,15 @@ def ensure_running(exec_root: str, python: str = sys.executable, log_file: str |
     env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           start_new_session=True, cwd="/", env=env, timeout=timeout + 5, close_fds=True)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    lines = proc.stderr.decode(errors="replace").strip().splitlines()
+    err = lines[-1] if lines else f"exit status {proc.returncode}"
+    # it failed for good, unless it lost a race with another shim that is still starting
+    racing = proc.returncode != 0 and "another dockyard-shim is running" in err
+    deadline = time.monotonic() + (timeout if proc.returncode == 0 or racing else 0)
+    while True:
         if answers(exec_root):
             return
+        if time.monotonic() >= deadline:
+            break
         time.sleep(0.02)
-    err = proc.stderr.decode(errors="replace").strip().splitlines()
-    raise ShimUnavailable(f"dockyard-shim for {exec_root} did not start: "
-                          f"{err[-1] if err else f'exit status {proc.returncode}'}")
+    raise ShimUnavailable(f"dockyard-shim for {exec_root} did not start: {err}")

@@ -33,7 +33,8 @@ class EventBus:
             t = w.transport
             if w.is_closing() or t is None or t.get_write_buffer_size() > MAX_QUEUED:
                 self.remove(w)
-                w.close()
+                if t is not None:
+                    t.abort()  # it reads nothing: what is queued for it would never leave
                 continue
             w.write(line)
 

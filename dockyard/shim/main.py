@@ -96,9 +96,11 @@ def _report(ready_fd: int | None, msg: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(sys.argv[1:] if argv is None else argv)
     exec_root = os.path.abspath(a.exec_root)
+    log_file = os.path.abspath(a.log) if a.log else None
     _std_fds()
+    os.chdir("/")  # pin no directory; every path the shim is given is absolute
     ready_fd = _background() if a.background else None
-    logging.basicConfig(filename=a.log, level=logging.INFO,
+    logging.basicConfig(filename=log_file, level=logging.INFO,
                         format="%(asctime)s dockyard-shim[%(process)d] %(levelname)s %(message)s")
     try:
         if len(socket_path(exec_root).encode()) > MAX_SOCKET_PATH:

@@ -66,10 +66,12 @@ class Output:
 class Process:
     __slots__ = ("cid", "exec_id", "tty", "pid", "outputs", "stdin_fd", "master_fd", "log", "attachments",
                  "backlog", "backlog_size", "exit_code", "oom_killed", "finished_at", "done", "output_done",
-                 "throttled", "stdin_lock", "ever_attached", "recovered")
+                 "throttled", "stdin_lock", "ever_attached", "recovered", "open_stdin", "_drainer")
 
-    def __init__(self, cid: str, exec_id: str | None, tty: bool, *, log=None, backlog: bool = False):
+    def __init__(self, cid: str, exec_id: str | None, tty: bool, *, stdin: bool = False, log=None,
+                 backlog: bool = False):
         self.cid, self.exec_id, self.tty = cid, exec_id, tty
+        self.open_stdin = stdin  # created with stdin: attached clients may write to it
         self.pid = 0
         self.outputs: list[Output] = []
         self.stdin_fd = -1
@@ -84,6 +86,7 @@ class Process:
         self.done = asyncio.Event()
         self.output_done = asyncio.Event()
         self.throttled = False
+        self._drainer: asyncio.Task | None = None
         self.stdin_lock: asyncio.Lock | None = None
         self.ever_attached = False
         self.recovered = False
@@ -110,15 +113,16 @@ class Process:
             if slow and not self.throttled:
                 self._throttle()
         elif self.backlog is not None and not self.ever_attached:
-            if self.backlog_size + len(data) <= BACKLOG_MAX:
-                self.backlog.append((stream, data))
-                self.backlog_size += len(data)
+            room = BACKLOG_MAX - self.backlog_size  # the first 64 KiB; later output is dropped
+            if room > 0:
+                self.backlog.append((stream, data[:room]))
+                self.backlog_size += min(room, len(data))
 
     def _throttle(self) -> None:
         self.throttled = True
         for o in self.outputs:
             o.pause()
-        asyncio.get_running_loop().create_task(self._drain())
+        self._drainer = asyncio.get_running_loop().create_task(self._drain())
 
     async def _drain(self) -> None:
         try:
@@ -127,6 +131,7 @@ class Process:
                     self.detach(a)
         finally:
             self.throttled = False
+            self._drainer = None
             for o in self.outputs:
                 o.resume()
 
@@ -160,6 +165,9 @@ class Process:
         else:
             self.attachments.append(a)
 
+    def drop_backlog(self) -> None:
+        self.backlog, self.backlog_size = None, 0
+
     def detach(self, a: Attachment) -> None:
         if a in self.attachments:
             self.attachments.remove(a)
@@ -173,6 +181,8 @@ class Process:
     # ---- input -------------------------------------------------------------
     @property
     def stdin_target(self) -> int:
+        if not self.open_stdin:
+            return -1
         return self.master_fd if self.tty else self.stdin_fd
 
     async def write_stdin(self, data: bytes) -> bool:

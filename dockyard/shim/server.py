@@ -23,6 +23,7 @@ from .service import Service, ShimError
 
 log = logging.getLogger("dockyard.shim")
 STDIN_READ = 65536
+CLOSE_TIMEOUT = 30.0  # a client that reads nothing more is cut off after this
 
 
 class Server:
@@ -136,8 +137,10 @@ class Server:
             pump.cancel()
             closed.cancel()
             p.detach(a)
-        try:
-            await writer.wait_closed()
+        try:  # let the queued output reach the client, but not forever
+            await asyncio.wait_for(writer.wait_closed(), CLOSE_TIMEOUT)
+        except asyncio.TimeoutError:
+            writer.transport.abort()
         except (ConnectionError, OSError):
             pass
 

@@ -7,15 +7,16 @@ gives them the process to attach to.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
-import tempfile
 import time
 
-from . import records, runner, stdio
+from . import records, runner
 from .container import SPEC_FIELDS, Container
 from .events import EventBus
 from .jsonlog import JsonFileLog
+from .launch import LaunchError, launch
 from .oom import oom_kill_count
 from .process import Process
 from .protocol import Request, one_line
@@ -24,6 +25,7 @@ from .timefmt import rfc3339nano
 
 OUTPUT_GRACE = 2.0  # after an exit, how long to wait for the output to end (dockerd waits 2 s too)
 KEEP_FINISHED_EXECS = 64
+EXEC_BACKLOG_KEEP = 60.0  # seconds a finished exec's unread output waits for an attach
 UNKNOWN_EXIT = 255  # exit code of a process whose status the shim could not collect (Docker's value)
 
 log = logging.getLogger("dockyard.shim")
@@ -42,6 +44,7 @@ class Service:
         self.containers: dict[str, Container] = {}
         self.execs: dict[str, tuple[Container, Process]] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._n = 0
         os.makedirs(records.shim_root(exec_root), mode=0o700, exist_ok=True)
 
     # ---- helpers -----------------------------------------------------------------
@@ -55,6 +58,11 @@ class Service:
         if c is None:
             raise ShimError(f"no such container: {cid}")
         return c
+
+    def _still(self, c: Container) -> None:
+        """After waiting for its lock: the container may have been deleted meanwhile."""
+        if c.deleted or self.containers.get(c.id) is not c:
+            raise ShimError(f"no such container: {c.id}")
 
     def target(self, r: Request) -> tuple[Container, Process]:
         if r.exec_id is not None:
@@ -112,6 +120,7 @@ class Service:
     async def op_start(self, r: Request) -> dict:
         c = self.container(r.id)
         async with c.lock:
+            self._still(c)
             started = rfc3339nano(time.time_ns())
             res = await self._run(c, "start", c.id)
             if not res.ok:
@@ -131,6 +140,7 @@ class Service:
     async def _pause_resume(self, r: Request, verb: str, status: str) -> dict:
         c = self.container(r.id)
         async with c.lock:
+            self._still(c)
             res = await self._run(c, verb, c.id)
             if not res.ok:
                 raise ShimError(res.error)
@@ -140,10 +150,10 @@ class Service:
         return {}
 
     async def op_update(self, r: Request) -> dict:
-        import json
         c = self.container(r.id)
         path = c.path("update-resources.json")
         async with c.lock:
+            self._still(c)
             with open(path, "w") as f:
                 json.dump(r.resources, f)
             try:
@@ -175,7 +185,8 @@ class Service:
             async with c.lock:
                 await self._create(c)
         except BaseException:
-            self.containers.pop(cid, None)
+            if self.containers.get(cid) is c:
+                del self.containers[cid]
             c.deleted = True
             if c.init is not None:
                 c.init.release()
@@ -191,77 +202,20 @@ class Service:
                 logw = JsonFileLog(s["log_path"], s["log_max_size"], s["log_max_files"])
             except OSError as e:
                 raise ShimError(f"container {c.id}: opening log {s['log_path']}: {e.strerror}") from None
-        proc = Process(c.id, None, c.tty, log=logw)
+        proc = Process(c.id, None, c.tty, stdin=s["stdin"], log=logw)
         c.init = proc
-        pid_file = c.path("init.pid")
-        child: list[int] = []
-        ours: list[int] = []
-        console = None
-        made = False
         try:
-            extra: list[str] = []
-            if c.tty:
-                console, sock_path = self._console(c, "console.sock")
-                extra = ["--console-socket", sock_path]
-                stdin = stdout = stderr = stdio.devnull()
-                child.append(stdin)
-            else:
-                out_r, out_w = stdio.output_fifo(c.path("stdout"))
-                ours.append(out_r), child.append(out_w)
-                err_r, err_w = stdio.output_fifo(c.path("stderr"))
-                ours.append(err_r), child.append(err_w)
-                stdout, stderr = out_w, err_w
-                if s["stdin"]:
-                    stdin, proc.stdin_fd = stdio.input_pipe()
-                else:
-                    stdin = stdio.devnull(os.O_RDONLY)
-                child.append(stdin)
-            argv = c.runtime().argv("create", "--bundle", s["bundle"], "--pid-file", pid_file, *extra, c.id)
-            res = await runner.run(self.reaper, argv, stdin=stdin, stdout=stdout,
-                                   stderr=None if c.tty else stderr, log_path=c.runtime_log)
-            for fd in child:
-                os.close(fd)
-            child.clear()
-            if not res.ok:
-                err = res.error
-                if not c.tty and err.endswith(f"exited with status {res.rc}"):
-                    err = runner.last_line(_drain(ours[1])) or err
-                raise ShimError(err)
-            made = True
-            proc.pid = _read_pid(pid_file)
-            if c.tty:
-                proc.master_fd = await console.receive()
-                if s["console_size"]:
-                    stdio.set_winsize(proc.master_fd, *s["console_size"])
-                outputs = [(proc.master_fd, "stdout")]
-            else:
-                outputs = [(ours[0], "stdout"), (ours[1], "stderr")]
-            ours.clear()
-        except BaseException as e:
-            if made:
-                await self._undo_create(c)
-            if isinstance(e, OSError):
-                raise ShimError(f"container {c.id}: {e.strerror or e}") from None
-            raise
-        finally:
-            for fd in child + ours:
-                os.close(fd)
-            if console is not None:
-                console.close()
+            outputs = await launch(self.reaper, c.runtime(), ["create", "--bundle", s["bundle"]], c.id, proc,
+                                   pid_file=c.path("init.pid"), console_dir=c.dir, console_name="console.sock",
+                                   console_size=s["console_size"], fifo_dir=c.dir, log_path=c.runtime_log)
+        except LaunchError as e:
+            if e.launched:  # made by the runtime, but the shim cannot supervise it: remove it again
+                await self._run(c, "delete", "--force", c.id)
+            raise ShimError(str(e) if not e.launched else f"container {c.id}: {e}") from None
         c.status = "created"
         self.reaper.watch(proc.pid, lambda code: self._on_exit(c, proc, code))
         proc.start_output(outputs)
         self._save(c)
-
-    async def _undo_create(self, c: Container) -> None:
-        """The runtime made the container but the shim cannot supervise it: remove it again."""
-        await self._run(c, "delete", "--force", c.id)
-
-    def _console(self, c: Container, name: str) -> tuple[stdio.ConsoleSocket, str]:
-        path = c.path(name)
-        if len(path.encode()) > stdio.MAX_SOCKET_PATH:
-            path = os.path.join(tempfile.mkdtemp(prefix="dockyard-shim-"), name)
-        return stdio.ConsoleSocket(path), path
 
     # ---- exec --------------------------------------------------------------------
     async def op_exec(self, r: Request) -> dict:
@@ -275,74 +229,39 @@ class Service:
             raise ShimError(f"exec {eid} already exists")
         if c.status != "running":
             raise ShimError(f"container {c.id} is not running" + (f": it is {c.status}" if c.status != "stopped" else ""))
-        proc = Process(c.id, eid, r.tty, backlog=True)
+        proc = Process(c.id, eid, r.tty, stdin=r.stdin, backlog=True)
         self.execs[eid] = (c, proc)
         c.execs[eid] = proc
         process = dict(r.process)
         process["terminal"] = r.tty
         if r.console_size:
             process["consoleSize"] = {"height": r.console_size[0], "width": r.console_size[1]}
-        spec_file, pid_file = c.path(f"exec-{eid}.json"), c.path(f"exec-{eid}.pid")
-        child: list[int] = []
-        ours: list[int] = []
-        console = None
+        self._n += 1  # exec ids are long (64 hex digits in Docker): name the files with a counter
+        spec_file = c.path(f"exec{self._n}.json")
         try:
-            import json
             with open(spec_file, "w") as f:
                 json.dump(process, f)
-            extra: list[str] = []
-            if r.tty:
-                console, sock_path = self._console(c, f"exec-{eid}.sock")
-                extra = ["--console-socket", sock_path]
-                stdin = stdout = stderr = stdio.devnull()
-                child.append(stdin)
-            else:
-                out_r, stdout = stdio.output_pipe()
-                ours.append(out_r), child.append(stdout)
-                err_r, stderr = stdio.output_pipe()
-                ours.append(err_r), child.append(stderr)
-                if r.stdin:
-                    stdin, proc.stdin_fd = stdio.input_pipe()
-                else:
-                    stdin = stdio.devnull(os.O_RDONLY)
-                child.append(stdin)
-            argv = c.runtime().argv("exec", "--process", spec_file, "--detach", "--pid-file", pid_file, *extra, c.id)
-            res = await runner.run(self.reaper, argv, stdin=stdin, stdout=stdout,
-                                   stderr=None if r.tty else stderr, log_path=c.runtime_log)
-            for fd in child:
-                os.close(fd)
-            child.clear()
-            if not res.ok:
-                err = res.error
-                if not r.tty and err.endswith(f"exited with status {res.rc}"):
-                    err = runner.last_line(_drain(ours[1])) or err
-                raise ShimError(err)
-            proc.pid = _read_pid(pid_file)
-            if r.tty:
-                proc.master_fd = await console.receive()
-                if r.console_size:
-                    stdio.set_winsize(proc.master_fd, *r.console_size)
-                outputs = [(proc.master_fd, "stdout")]
-            else:
-                outputs = list(zip(ours, ("stdout", "stderr")))
-            ours.clear()
+            outputs = await launch(self.reaper, c.runtime(), ["exec", "--process", spec_file, "--detach"], c.id,
+                                   proc, pid_file=c.path(f"exec{self._n}.pid"), console_dir=c.dir,
+                                   console_name=f"exec{self._n}.sock", console_size=r.console_size, fifo_dir=None,
+                                   log_path=c.runtime_log)
         except BaseException as e:
             self.execs.pop(eid, None)
             c.execs.pop(eid, None)
             proc.release()
-            if isinstance(e, OSError):
-                raise ShimError(f"exec {eid} in container {c.id}: {e.strerror or e}") from None
+            if isinstance(e, (OSError, LaunchError)):
+                msg = e.strerror if isinstance(e, OSError) else str(e)
+                raise ShimError(f"exec {eid} in container {c.id}: {msg}" if getattr(e, "launched", True) else msg
+                                ) from None
             raise
         finally:
-            for fd in child + ours:
-                os.close(fd)
-            if console is not None:
-                console.close()
-            for path in (spec_file, pid_file):
-                try:
-                    os.unlink(path)
-                except FileNotFoundError:
-                    pass
+            try:
+                os.unlink(spec_file)
+            except FileNotFoundError:
+                pass
+        if c.deleted:  # deleted while the exec started: the runtime's delete killed it
+            proc.release()
+            raise ShimError(f"no such container: {c.id}")
         self.reaper.watch(proc.pid, lambda code: self._on_exit(c, proc, code))
         proc.start_output(outputs)
         return proc
@@ -379,6 +298,8 @@ class Service:
                           **proc.exit_info()})
         if proc.exec_id and not c.deleted:
             self._prune_execs(c)
+            if not proc.ever_attached:  # kept for a late attach, but not for ever
+                asyncio.get_running_loop().call_later(EXEC_BACKLOG_KEEP, proc.drop_backlog)
 
     def watch_pidfd(self, c: Container, pid: int) -> bool:
         """Follow an init that is not our child (the shim restarted): its exit code is unknown."""
@@ -403,6 +324,7 @@ class Service:
     async def op_delete(self, r: Request) -> dict:
         c = self.container(r.id)
         async with c.lock:
+            self._still(c)
             res = await self._run(c, "delete", *(["--force"] if r.force else []), c.id)
             if not res.ok and os.path.exists(os.path.join(c.spec["runtime_root"], c.id)):
                 raise ShimError(res.error)
@@ -430,29 +352,3 @@ class Service:
         self.containers.pop(c.id, None)
         records.remove_dir(c.dir)
 
-
-def _read_pid(path: str) -> int:
-    try:
-        with open(path) as f:
-            text = f.read().strip()
-    except OSError as e:
-        raise ShimError(f"reading the pid file {path}: {e.strerror}") from None
-    if not text.isdigit() or int(text) <= 0:
-        raise ShimError(f"the pid file {path} holds no pid: {text[:40]!r}")
-    return int(text)
-
-
-def _drain(fd: int) -> bytes:
-    """Whatever is waiting in a non-blocking fd (the runtime's error output on a failed create)."""
-    chunks = []
-    while True:
-        try:
-            b = os.read(fd, 65536)
-        except (BlockingIOError, OSError):
-            break
-        if not b:
-            break
-        chunks.append(b)
-        if sum(map(len, chunks)) > 1 << 20:
-            break
-    return b"".join(chunks)

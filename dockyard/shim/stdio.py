@@ -72,10 +72,10 @@ def set_winsize(fd: int, height: int, width: int) -> None:
 class ConsoleSocket:
     """A listening unix socket for ``--console-socket``; the runtime sends the pty master on it."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, remove_dir: bool = False):
         if len(path.encode()) > MAX_SOCKET_PATH:
             raise OSError(errno.ENAMETOOLONG, f"console socket path is too long: {path}")
-        self.path = path
+        self.path, self.remove_dir = path, remove_dir
         try:
             os.unlink(path)
         except FileNotFoundError:
@@ -121,6 +121,9 @@ class ConsoleSocket:
             os.unlink(self.path)
         except FileNotFoundError:
             pass
+        if self.remove_dir:
+            self.remove_dir = False
+            os.rmdir(os.path.dirname(self.path))
 
 
 async def write_all(fd: int, data: bytes) -> bool:

@@ -50,8 +50,7 @@ def parse_env_file(path: str, environ=os.environ, lookup: bool = True) -> list[s
             out.append(f"{key}={value}")
         elif lookup and key in environ:
             out.append(f"{key}={environ[key]}")
-        elif not lookup:
-            out.append(key)
+        # a bare name that is not looked up (labels) or not set is dropped, as docker does
     return out
 
 

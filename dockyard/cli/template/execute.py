@@ -278,7 +278,10 @@ class _State:
         except FuncError as e:
             self.error(f"error calling {name}: {e}")
         except TypeError as e:
-            self.error(f"wrong number of args for {name}: {_arity(e)}")
+            msg = _arity(fn, len(call_args))
+            if msg is None:
+                self.error(f"error calling {name}: {e}")
+            self.error(f"wrong number of args for {name}: {msg}")
         except (ValueError, IndexError, KeyError, AttributeError) as e:
             self.error(f"error calling {name}: {e}")
 
@@ -303,8 +306,15 @@ class _State:
         self.error(f"can't handle {node} for arg")
 
 
-def _arity(e: TypeError) -> str:
-    return str(e).split(") ", 1)[-1] if ") " in str(e) else str(e)
+def _arity(fn, got: int) -> str | None:
+    """Go's wording for a call with the wrong number of arguments; None when the count was right."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    want = code.co_argcount - len(getattr(fn, "__defaults__", None) or ())
+    if code.co_flags & 0x04:  # *args
+        return None if got >= want else f"want at least {want} got {got}"
+    return None if got == want else f"want {want} got {got}"
 
 
 def execute(tree: N.ListNode, text: str, funcs: dict, data, name: str = "") -> str:

@@ -104,7 +104,8 @@ def validate_volume_name(name: str) -> None:
 
 
 def _clean(path: str) -> str:
-    return posixpath.normpath(path) if path.startswith("/") else path
+    """Lexically cleaned absolute path ("//a/../b/" -> "/b"); relative paths are kept for the errors."""
+    return "/" + posixpath.normpath(path).lstrip("/") if path.startswith("/") else path
 
 
 # --- -v / Binds -----------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ def parse_volume_spec(raw: str) -> Mount:
     if kind == BIND and parts.get("copy"):
         raise MountError(f"invalid volume specification: '{raw}': invalid mount config for type \"bind\": "
                          "field VolumeOptions must not be specified")
-    m = Mount(kind, dst, _clean(src), parts.get("rw") == "ro", propagation=parts.get("propagation", ""),
+    m = Mount(kind, _clean(dst), _clean(src), parts.get("rw") == "ro", propagation=parts.get("propagation", ""),
               relabel=parts.get("label", ""), consistency=parts.get("consistency", ""),
               nocopy=bool(parts.get("copy")), create_host_path=kind == BIND, raw=raw)
     try:
@@ -190,7 +191,7 @@ def parse_tmpfs_entry(target: str, options: str) -> Mount:
     extra = [o for o in options.split(",") if o] if options else []
     m = Mount(TMPFS, _clean(target), tmpfs_extra=extra, raw=f"{target}:{options}" if options else target)
     merge_tmpfs_options(extra)  # validates
-    if posixpath.normpath(target) == "/":
+    if _clean(target) == "/":
         raise MountError("invalid specification: destination can't be '/'")
     return m
 
@@ -419,7 +420,7 @@ def validate(m: Mount) -> None:
         fail("field Target must not be empty")
     if "\x00" in m.target or "\x00" in m.source:
         fail("NUL byte in path")
-    if posixpath.normpath(m.target) == "/" and m.target.startswith("/"):
+    if _clean(m.target) == "/":
         fail("invalid specification: destination can't be '/'")
     if not m.target.startswith("/"):
         fail(f"invalid mount path: '{m.target}' mount path must be absolute")

@@ -73,8 +73,10 @@ class _Obj:
             return None
         if str_ok and isinstance(v, str):
             v = [v]
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        if not isinstance(v, list):
             self.fail(key, f"expected an array of strings, got {_tname(v)}")
+        if not all(isinstance(x, str) for x in v):
+            self.fail(key, "expected an array of strings")
         if len(v) > MAX_LIST:
             self.fail(key, f"{len(v)} entries exceed the limit of {MAX_LIST}")
         if any("\x00" in x for x in v):

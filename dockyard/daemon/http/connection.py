@@ -182,11 +182,10 @@ class HttpConnection(asyncio.Protocol):
 
     async def drain(self):
         if self._write_paused and not self.lost:
-            self._drain_waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._drain_waiter
-            finally:
-                self._drain_waiter = None
+            waiter = self._drain_waiter   # shared: several tasks may write (stdout and stderr)
+            if waiter is None or waiter.done():
+                waiter = self._drain_waiter = asyncio.get_running_loop().create_future()
+            await asyncio.shield(waiter)
         if self.lost or (self.transport.is_closing() and not self._closed):
             raise ClientGone("client connection is closed")
 
@@ -236,7 +235,7 @@ class HttpConnection(asyncio.Protocol):
     def switch_to_raw(self):
         data, closed = self.h11.trailing_data
         if data:
-            pass
+            self._inbuf[:0] = data
         if closed:
             self.eof = True
         self.raw = True

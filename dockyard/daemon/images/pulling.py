@@ -183,17 +183,23 @@ def _pull_one(svc: "ImageService", ref: refs.Reference, plat, auth: AuthConfig |
         shaper.cancellable = False  # downloads are done: finish consistently even if the client left
         present = store.exists(result.config_digest)
         shaper.finish(present)
-        _unpack_pulled(svc, result, shaper)
+        new_chains = _unpack_pulled(svc, result, shaper)
         tags = [str(ref)] if ref.tag else []
         digests = [str(ref) if ref.digest else ref.name]
-        img = store.add(result.manifest_digest, tags=tags, repo_digests=digests, index_digest=result.index_digest)
+        try:
+            img = store.add(result.manifest_digest, tags=tags, repo_digests=digests,
+                            index_digest=result.index_digest)
+        except BaseException:
+            svc.unpacker.drop(new_chains)
+            raise
     top = result.index_digest or result.manifest_digest
     shaper.emit(jm.status(f"Digest: {top}"))
     svc.emit_event("image", "pull", ref.familiar(), {"name": ref.familiar_name()})
     return PullOutcome(img.id, old_id != img.id, top)
 
 
-def _unpack_pulled(svc: "ImageService", result: regpull.PullResult, shaper: _Shaper) -> None:
+def _unpack_pulled(svc: "ImageService", result: regpull.PullResult, shaper: _Shaper) -> list[str]:
+    """Unpack with dockerd's per-layer messages; returns the chains this call committed."""
     ids = [short_id(d.digest) for d in result.layers]
     emit = Emitter(shaper.emit)
     last: dict[int, int] = {}
@@ -218,3 +224,4 @@ def _unpack_pulled(svc: "ImageService", result: regpull.PullResult, shaper: _Sha
     except BaseException:
         svc.unpacker.drop(new)
         raise
+    return new

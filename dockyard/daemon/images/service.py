@@ -28,7 +28,7 @@ from dockyard.images.model import Image
 from dockyard.images.store import ImageStore
 from dockyard.registry.client import DEFAULT_INSECURE
 from dockyard.snapshots.detect import open_snapshotter
-from dockyard.snapshots.snapshotter import SnapshotError, Snapshotter
+from dockyard.snapshots.snapshotter import Kind, SnapshotError, Snapshotter
 
 from . import auth as authmod
 from . import importing, pulling, pushing, search
@@ -58,6 +58,8 @@ class ImageService:
         self.mirrors = list(registry_mirrors)
         self.events = events
         self.in_use = in_use
+        self._pulls = 0
+        self._pulls_lock = threading.Lock()
 
     def close(self) -> None:
         self.store.close()
@@ -82,7 +84,13 @@ class ImageService:
              all_tags: bool = False) -> list[pulling.PullOutcome]:
         """Pull ``ref`` (``tag`` replaces its tag or digest); ``all_tags`` pulls every tag of the repository."""
         parsed, untagged = pulling.parse_request(ref, tag)
-        return pulling.pull(self, parsed, platform, auth, progress, cancel, all_tags=all_tags and untagged)
+        with self._pulls_lock:
+            self._pulls += 1
+        try:
+            return pulling.pull(self, parsed, platform, auth, progress, cancel, all_tags=all_tags and untagged)
+        finally:
+            with self._pulls_lock:
+                self._pulls -= 1
 
     def push(self, name: str, tag: str = "", auth: authmod.AuthConfig | None = None,
              progress: Progress | None = None, cancel: threading.Event | None = None) -> list[dict]:
@@ -101,6 +109,18 @@ class ImageService:
         """Unpack an image's layers (each chain once); its top chain ID, None for an image without layers."""
         img = self.store.get(ref_or_id)
         return self.unpacker.unpack(self.store.layer_blobs(img.id))
+
+    def gc_snapshots(self) -> list[str]:
+        """Remove layer snapshots no image uses any more (those a container still builds on stay);
+        for the container service after it removed a container whose image was force-removed.
+        Does nothing while a pull is unpacking (its chains belong to no image yet)."""
+        with self._pulls_lock:
+            if self._pulls:
+                return []
+            keep = {ch for img in self.store.images() for ch in img.chain_ids}
+            orphans = [i.name for i in self.snapshotter.walk(Kind.COMMITTED)
+                       if i.name.startswith("sha256:") and i.name not in keep]
+            return self.unpacker.drop(orphans)
 
     def _graph_driver(self, img: Image) -> dict:
         name = "overlay2" if self.snapshotter.driver == "overlay" else "vfs"

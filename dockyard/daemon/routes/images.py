@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 
 from ..http import ApiError, ClientGone, Response, json_response
@@ -20,6 +21,7 @@ from ..images import errors as imgerrors
 from ..images import jsonmessage as jm
 from ..images.service import ImageService
 
+log = logging.getLogger("dockyard.daemon.images")
 TAR = "application/x-tar"
 JSON = "application/json"
 
@@ -94,7 +96,10 @@ class _LazyStream:
             self.cancel.set()
 
     async def close(self) -> None:
-        if self.stream is None and not self.gone:
+        """Make sure the response started (an empty 200 stream) unless the client is gone."""
+        if self.stream is None:
+            if self.gone or self.req.disconnected:
+                raise ClientGone("client went away before the answer")
             self.stream = await self.req.stream(200, self.content_type)
 
 
@@ -127,6 +132,8 @@ async def _progress_job(req, work):
                 raise
             if not out.started:
                 raise _api_error(e) from None
+            if not _known(e):
+                log.error("%s %s failed in the stream", req.method, req.path, exc_info=e)
             await out.write(jm.encode(jm.error(imgerrors.message(e))))
             return None
         await out.close()
@@ -136,6 +143,7 @@ async def _progress_job(req, work):
 
 
 def register(app, images: ImageService) -> None:
+    """Add the image endpoints (and POST /auth) of ``images`` to ``app``."""
     # --- list, inspect, history ------------------------------------------------------------
 
     @app.route("GET", "/images/json")

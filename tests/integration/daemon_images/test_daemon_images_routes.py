@@ -144,6 +144,44 @@ def test_import_from_the_request_body(api):
     assert status == 400
 
 
+def test_import_from_a_url(api):
+    import http.server
+    import threading
+
+    data = _tar({"from-url": b"1"})
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            if self.path != "/rootfs.tar":
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        svc, sock = api
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/rootfs.tar"
+        status, _, body = call(sock, "POST", "/v1.41/images/create?" + q(fromSrc=url, repo="fromurl"))
+        assert status == 200
+        img = svc.get("fromurl:latest")
+        assert json_lines(body) == [{"status": img.id}]
+        assert svc.inspect(img.id)["Comment"] == f"Imported from {url}"
+        status, _, body = call(sock, "POST", "/v1.41/images/create?" + q(fromSrc=url[:-4] + "nope"))
+        assert status == 400 and "import" in json.loads(body)["message"]
+        status, _, body = call(sock, "POST", "/v1.41/images/create?" + q(fromSrc="file:///etc/passwd"))
+        assert status == 400 and "unsupported URL scheme" in json.loads(body)["message"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def test_push_and_auth_over_http(api, remote, registry):
     svc, sock = api
     ref, image_id = remote["busybox"]
@@ -171,8 +209,8 @@ def test_search_when_the_index_is_unreachable(api):
         port = s.getsockname()[1]
     status, _, body = call(sock, "GET", "/v1.41/images/search?" + q(term=f"127.0.0.1:{port}/busybox"))
     assert status == 500
-    assert json.loads(body)["message"].startswith(f'GET "https://127.0.0.1:{port}/v1/search?q=busybox&n=25"') \
-        or f"127.0.0.1:{port}/v1/search" in json.loads(body)["message"]
+    assert json.loads(body)["message"] == \
+        f'GET "http://127.0.0.1:{port}/v1/search?q=busybox&n=25": connect: connection refused'
     status, _, body = call(sock, "GET", "/v1.41/images/search?term=x&limit=500")
     assert status == 400
 
@@ -209,7 +247,13 @@ def test_client_leaving_mid_pull_leaves_a_consistent_store(api, remote):
 
 def _ingest_sizes(svc) -> dict:
     """Partial downloads in the content store's ingest area (a cancelled pull keeps them to resume)."""
-    return {p.parent.name: p.stat().st_size for p in (svc.content.root / "ingest").glob("*/data")}
+    sizes = {}
+    for p in (svc.content.root / "ingest").glob("*/data"):
+        try:
+            sizes[p.parent.name] = p.stat().st_size
+        except FileNotFoundError:  # committed meanwhile
+            pass
+    return sizes
 
 
 def test_registry_auth_header_reaches_the_registry(api, regh, tmp_path, remote):

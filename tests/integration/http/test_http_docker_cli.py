@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from dockyard.daemon.http import (MULTIPLEXED_STREAM, App, Response, UnixListener,
-                                  json_response)
+from dockyard.daemon.http import (MULTIPLEXED_STREAM, App, Response, TCPListener, UnixListener,
+                                  json_response, server_tls_context)
 
 pytestmark = pytest.mark.skipif(shutil.which("docker") is None, reason="the docker CLI is not installed")
 
@@ -86,3 +86,39 @@ def test_docker_attach_gets_output_after_its_half_close(daemon):
     assert seen["stdin"] == b""
     assert p.stdout == b"line 0\nline 2\n" and p.stderr == b"line 1\n"
     assert p.returncode == 3
+
+
+@pytest.fixture
+def tls_daemon(serve, tmp_path, certs):
+    seen = {}
+    ctx = server_tls_context(certs["server.pem"], certs["server-key.pem"], certs["ca.pem"])
+    srv = serve(make_app(seen), [TCPListener("127.0.0.1", 0, ctx)])
+    host, port = srv.addresses[0]
+    cert_dir = tmp_path / "tls"
+    cert_dir.mkdir()
+    for src, dst in (("ca.pem", "ca.pem"), ("client.pem", "cert.pem"), ("client-key.pem", "key.pem")):
+        shutil.copy(certs[src], cert_dir / dst)
+    env = dict(os.environ, DOCKER_HOST=f"tcp://{host}:{port}", DOCKER_TLS_VERIFY="1",
+               DOCKER_CERT_PATH=str(cert_dir), DOCKER_CONFIG=str(tmp_path / "cfg"))
+    env.pop("DOCKER_CONTEXT", None)
+    return env, seen
+
+
+def test_docker_over_tls_with_client_certificate(tls_daemon):
+    env, seen = tls_daemon
+    p = subprocess.run(["docker", "version"], env=env, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "Dockyard" in p.stdout.split("Server:", 1)[1]
+    p = subprocess.run(["docker", "attach", "--no-stdin", "c1"], env=env, capture_output=True,
+                       stdin=subprocess.DEVNULL, timeout=30)
+    assert seen["stdin"] == b""       # the CLI's CloseWrite over TLS reached the handler
+    assert (p.stdout, p.stderr, p.returncode) == (b"line 0\nline 2\n", b"line 1\n", 3)
+
+
+def test_docker_over_tls_without_client_certificate_fails(tls_daemon, tmp_path):
+    env, _ = tls_daemon
+    os.unlink(os.path.join(env["DOCKER_CERT_PATH"], "cert.pem"))
+    os.unlink(os.path.join(env["DOCKER_CERT_PATH"], "key.pem"))
+    p = subprocess.run(["docker", "version"], env=env, capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+    assert "certificate required" in p.stderr or "bad certificate" in p.stderr, p.stderr

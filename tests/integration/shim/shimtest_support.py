@@ -26,9 +26,12 @@ def run(coro, timeout=60):
 
 
 class ShimUnderTest:
-    def __init__(self, tmp, rootfs, runtime):
+    def __init__(self, tmp, rootfs, runtime, long_root=False):
         self.tmp, self.rootfs, self.runtime = tmp, rootfs, runtime
-        self.exec_root = tempfile.mkdtemp(prefix="dys-", dir="/tmp")  # short: socket paths
+        self.base = tempfile.mkdtemp(prefix="dys-", dir="/tmp")  # short: socket paths
+        self.exec_root = self.base
+        if long_root:  # as long as the shim's socket allows: console sockets must go elsewhere
+            self.exec_root = os.path.join(self.base, "x" * (96 - len(self.base)))
         self.runtime_root = os.path.join(self.exec_root, "runtime")
         self.log = os.path.join(tmp, "shim.log")
         self.client = ShimClient(self.exec_root)
@@ -76,7 +79,8 @@ class ShimUnderTest:
 
     # ---- containers ---------------------------------------------------------------
     def cid(self, prefix="shimt") -> str:
-        return f"{prefix}-{uuid.uuid4().hex[:10]}"
+        """64 characters, as long as Docker's ids."""
+        return f"{prefix}-{uuid.uuid4().hex}{uuid.uuid4().hex}"[:64]
 
     def bundle(self, args, tty=False, edit=None) -> str:
         self.n += 1
@@ -116,13 +120,13 @@ class ShimUnderTest:
             if p.poll() is None:
                 p.kill()
                 p.wait(10)
-        shutil.rmtree(self.exec_root, ignore_errors=True)
+        shutil.rmtree(self.base, ignore_errors=True)
 
 
-def make_shim(tmp_path, rootfs, runtime):
+def make_shim(tmp_path, rootfs, runtime, long_root=False):
     if runtime == RUNC and not os.path.exists(RUNC):
         pytest.skip("runc is not installed")
-    s = ShimUnderTest(str(tmp_path), rootfs, runtime)
+    s = ShimUnderTest(str(tmp_path), rootfs, runtime, long_root)
     return s
 
 

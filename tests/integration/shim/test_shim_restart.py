@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from dockyard.shim.client import ShimClient, answers, ensure_running
+from dockyard.shim.client import ShimClient, ShimUnavailable, answers, ensure_running
 from shimtest_support import run
 
 pytestmark = pytest.mark.root
@@ -17,6 +17,15 @@ pytestmark = pytest.mark.root
 def _entries(path):
     with open(path) as f:
         return [json.loads(line) for line in f]
+
+
+def _alive(pid):
+    """Running (a zombie waiting for its reaper counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_restart_rebuilds_state_and_detects_later_exit(shim):
@@ -116,6 +125,21 @@ def test_ensure_running_starts_a_detached_shim_once(tmp_path):
         import shutil
         import time
         deadline = time.monotonic() + 10
-        while pid and os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        while pid and _alive(pid) and time.monotonic() < deadline:
+            try:
+                os.waitpid(pid, os.WNOHANG)  # in case it did end up our child
+            except ChildProcessError:
+                pass
             time.sleep(0.02)
         shutil.rmtree(exec_root, ignore_errors=True)
+
+
+def test_ensure_running_reports_a_shim_that_cannot_start():
+    import tempfile
+    base = tempfile.mkdtemp(prefix="dys-", dir="/tmp")
+    try:
+        with pytest.raises(ShimUnavailable, match="too long for a unix socket"):
+            ensure_running(os.path.join(base, "x" * 120), timeout=5)
+    finally:
+        import shutil
+        shutil.rmtree(base, ignore_errors=True)

@@ -71,7 +71,9 @@ def test_output_flood_with_nobody_attached_is_logged_and_rotated(shim):
         res = await s.client.wait(cid)
         assert res["exit_code"] == 0
         assert time.monotonic() - t0 < 20
-        assert s.rss_kb() - rss0 < 20_000, "the shim buffered the flood in memory"
+        grown = s.rss_kb() - rss0
+        print(f"\nshim RSS grew {grown} KiB while logging 8 MB")
+        assert grown < 20_000, "the shim buffered the flood in memory"
     run(body())
     assert os.path.exists(log) and os.path.exists(f"{log}.1") and os.path.exists(f"{log}.2")
     assert not os.path.exists(f"{log}.3")
@@ -115,8 +117,8 @@ def test_oom_killed_is_reported(any_shim):
     run(body(), timeout=60)
 
 
-def test_update_changes_the_cgroup(shim):
-    s = shim
+def test_update_changes_the_cgroup(any_shim):
+    s = any_shim
     cid = s.cid()
 
     async def body():

@@ -1,10 +1,12 @@
 """tty containers and execs: the pty master over the console socket, resize, raw streams."""
 import asyncio
+import os
+import tempfile
 
 import pytest
 
 from dockyard.shim.client import ShimError
-from shimtest_support import read_until, run
+from shimtest_support import DOCKYARD_RUNTIME, make_shim, read_until, run
 
 pytestmark = pytest.mark.root
 
@@ -33,6 +35,37 @@ def test_tty_console_size_resize_and_log(any_shim):
     assert "30 100\r\n" in text and "40 120\r\n" in text and "got:typed" in text
 
 
+@pytest.fixture
+def long_root_shim(tmp_path, shared_rootfs):
+    s = make_shim(tmp_path, shared_rootfs, DOCKYARD_RUNTIME, long_root=True)
+    try:
+        s.start()
+        yield s
+        s.check_log()
+    finally:
+        s.cleanup()
+
+
+def test_tty_with_a_long_exec_root(long_root_shim):
+    """<exec-root>/shim/<64-char id>/console.sock is too long for a socket: a short path is used."""
+    s = long_root_shim
+    cid = s.cid()
+    assert len(os.path.join(s.exec_root, "shim", cid, "console.sock")) > 107
+    tmp = tempfile.gettempdir()
+    before = {n for n in os.listdir(tmp) if n.startswith("dockyard-shim-")}
+
+    async def body():
+        await s.create(cid, ["sh", "-c", "stty size"], tty=True, console_size=(7, 77))
+        reader, writer = await s.client.attach(cid)
+        await s.client.start(cid)
+        await read_until(reader, b"7 77")
+        await s.client.wait(cid)
+        writer.close()
+    run(body())
+    after = {n for n in os.listdir(tmp) if n.startswith("dockyard-shim-")}
+    assert after <= before, "the temporary console socket directory was left behind"
+
+
 def test_tty_exec_with_resize(any_shim):
     s = any_shim
     cid = s.cid()
@@ -44,12 +77,13 @@ def test_tty_exec_with_resize(any_shim):
         await s.client.start(cid)
         with pytest.raises(ShimError, match="has no terminal"):
             await s.client.resize(cid, height=10, width=10)
-        pid, reader, writer = await s.client.exec_attach(cid, "tx", proc, tty=True, stdin=True, console_size=(12, 34))
+        eid = "e" * 64  # as long as Docker's exec ids
+        pid, reader, writer = await s.client.exec_attach(cid, eid, proc, tty=True, stdin=True, console_size=(12, 34))
         await read_until(reader, b"12 34")
-        await s.client.resize(exec_id="tx", height=50, width=60)
+        await s.client.resize(exec_id=eid, height=50, width=60)
         writer.write(b"\r")
         await read_until(reader, b"50 60")
-        assert (await s.client.wait(exec_id="tx"))["exit_code"] == 0
+        assert (await s.client.wait(exec_id=eid))["exit_code"] == 0
         await asyncio.wait_for(reader.read(), 5)  # the shim ends the stream after the exit
         assert reader.at_eof()
         writer.close()

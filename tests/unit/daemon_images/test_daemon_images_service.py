@@ -2,8 +2,11 @@
 shapes (swagger), tag and remove semantics, save/load, push, prune, import, unpack once per chain."""
 from __future__ import annotations
 
+import base64
 import io
+import json
 import os
+import socket
 import tarfile
 import threading
 from pathlib import Path
@@ -13,8 +16,10 @@ import pytest
 from dockyard.daemon.images import errors as imgerrors
 from dockyard.daemon.images import jsonmessage as jm
 from dockyard.daemon.images.errors import Cancelled
+from dockyard.images.base import make_busybox
 from dockyard.images.errors import ImageConflict, ImageError, ImageNotFound, InvalidArgument
 from dockyard.registry import errors as regerrors
+from dockyard.registry import push as regpush
 from dockyard.snapshots.snapshotter import Kind
 
 SWAGGER = Path(os.environ.get("DOCKYARD_SHARED", "/work/shared")) / "reference" / "moby-api" / "v1.41.yaml"
@@ -315,8 +320,6 @@ def test_login_checks_credentials_without_storing(make_service, regh, tmp_path, 
         assert "401 Unauthorized" in str(ei.value)
         assert not (tmp_path / "dcfg").exists()  # the daemon stores nothing
         # credentials from X-Registry-Auth reach the registry on push and pull
-        from dockyard.images.base import make_busybox
-
         make_busybox(svc.store, f"{reg.host}/priv/bb:1")
         with pytest.raises(regerrors.RegistryError):
             svc.push(f"{reg.host}/priv/bb:1")
@@ -330,9 +333,6 @@ def test_login_checks_credentials_without_storing(make_service, regh, tmp_path, 
 
 
 def _header(doc) -> str:
-    import base64
-    import json
-
     return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode()
 
 
@@ -343,8 +343,6 @@ def test_registry_auth_header_decoding(make_service):
     a = svc.parse_auth(_header({"username": "u", "password": "p+/?", "serveraddress": "r:5000"}).rstrip("="))
     assert (a.creds.username, a.creds.password, a.server) == ("u", "p+/?", "r:5000")
     assert a.for_registry("r:5000") is a.creds and a.for_registry("other:1") is None
-    import base64
-
     b = svc.parse_auth(_header({"auth": base64.b64encode(b"x:y").decode()}))
     assert (b.creds.username, b.creds.password) == ("x", "y") and b.for_registry("any") is b.creds
     t = svc.parse_auth(_header({"identitytoken": "tok"}))
@@ -353,8 +351,6 @@ def test_registry_auth_header_decoding(make_service):
 
 def test_search_errors_name_the_index(make_service, registry):
     svc = make_service()
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -366,3 +362,35 @@ def test_search_errors_name_the_index(make_service, registry):
         svc.search("busybox", limit=101)
     with pytest.raises(InvalidArgument):
         svc.search("")
+
+
+def test_layers_under_a_container_outlive_a_forced_image_removal(pulled):
+    svc, ref, image_id, _, _ = pulled
+    top = svc.unpack(ref)
+    svc.snapshotter.prepare("container-1", parent=top)  # what the container service does at create
+    svc.in_use = lambda iid: [("e" * 64, False)] if iid == image_id else []
+    out = svc.remove(ref, force=True)
+    assert {"Deleted": image_id} in out and not svc.store.exists(image_id)
+    assert svc.snapshotter.stat(top).kind == Kind.COMMITTED  # still under the container
+    assert svc.gc_snapshots() == []
+    svc.snapshotter.remove("container-1")  # the container is removed
+    assert svc.gc_snapshots() == [top]
+    assert [i.name for i in svc.snapshotter.walk()] == []
+
+
+def test_a_layer_that_fails_to_unpack_leaves_no_image_and_no_snapshot(make_service, registry, regh):
+    seed = make_service("seed")
+    good = regh.make_image(seed.content, [{"a": b"1"}, {"b": b"2"}])
+    # the same layers, but the config lies about the second layer's diff_id
+    cfg = json.loads(seed.content.read(good.config_digest))
+    cfg["rootfs"]["diff_ids"][1] = "sha256:" + "0" * 64
+    cbytes = json.dumps(cfg).encode()
+    man = json.loads(good.manifest)
+    man["config"].update(digest=seed.content.put_bytes(cbytes), size=len(cbytes))
+    mdigest = seed.content.put_bytes(json.dumps(man).encode())
+    ref = f"{registry.host}/broken/layers:1"
+    regpush.push(ref, seed.content, mdigest)
+    svc = make_service()
+    with pytest.raises(Exception, match="diff_id mismatch"):
+        svc.pull(ref)
+    assert svc.list() == [] and list(svc.snapshotter.walk()) == []

@@ -1,7 +1,6 @@
 """The HTTP layer over a real unix socket: routing, Docker's conventions, errors, bodies."""
 import json
 import logging
-import socket
 import time
 
 import pytest

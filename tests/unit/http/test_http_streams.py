@@ -4,6 +4,7 @@ import http.client
 import json
 import queue
 import socket
+import time
 
 import pytest
 from http_testlib import (UnixHTTPConnection, header, read_head, read_until_eof, status_of,
@@ -98,6 +99,17 @@ class Harness:
             data = await conn.read()
             await conn.write(json.dumps(body).encode() + b"|" + data)
             # the handler returning closes the connection
+
+        @app.route("POST", "/flood")
+        async def flood(req):
+            conn = await req.hijack()
+
+            async def pump(byte):
+                for _ in range(64):
+                    await conn.write(byte * 65536)
+
+            await asyncio.gather(pump(b"a"), pump(b"b"))
+            self.events.put("flooded")
 
         @app.route("POST", "/spray")
         async def spray(req):
@@ -318,3 +330,17 @@ def test_hijacked_client_vanishing_raises_client_gone(h):
     kind, writes = h.get()
     assert kind == "hijack-gone" and writes >= 4
     assert ping_ok(h.path)
+
+
+def test_concurrent_writers_with_a_slow_reader(h):
+    s = unix_connect(h.path)
+    try:
+        s.sendall(b"POST /flood HTTP/1.1\r\nHost: x\r\n" + UPGRADE + b"\r\n")
+        head, rest = read_head(s)
+        time.sleep(0.3)                    # the server's buffers fill up; both writers wait
+        assert h.events.empty()
+        rest += read_until_eof(s)
+        assert h.get() == "flooded"
+        assert rest.count(b"a") == rest.count(b"b") == 64 * 65536
+    finally:
+        s.close()

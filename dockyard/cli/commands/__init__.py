@@ -1,0 +1,1 @@
+"""One module per verb: ``USAGE``, ``SHORT``, ``ARGS`` (min, max), ``flags(fs)``, ``main(app, opts, args)``."""

@@ -1,0 +1,16 @@
+"""dockyard image inspect."""
+from __future__ import annotations
+
+from .. import inspecting
+
+USAGE = "[OPTIONS] IMAGE [IMAGE...]"
+SHORT = "Display detailed information on one or more images"
+ARGS = (1, None)
+
+
+def flags(fs):
+    fs.string("format", "f", help="Format output using a custom template")
+
+
+def main(app, opts, args):
+    return inspecting.run(app, args, opts.format, ("image",), generic=False)
