@@ -474,11 +474,24 @@ class ContainerService:
     def inspect(self, ref: str, size: bool = False) -> dict:
         doc = dict(self.get(ref))
         doc = {k: v for k, v in doc.items() if not k.startswith("_")}
+        # dockerd's omitempty: absent rather than null (moby's swagger types these as arrays/objects)
+        doc["HostConfig"] = {k: v for k, v in doc["HostConfig"].items() if v is not None}
+        doc["Config"] = {k: v for k, v in doc["Config"].items() if v is not None}
         doc["Mounts"] = [{k: v for k, v in m.items() if not k.startswith("_")} for m in doc.get("Mounts") or []]
+        doc["GraphDriver"] = {"Name": self.d.snapshotter_name, "Data": self._graph_data(doc["Id"])}
         if size:
             doc["SizeRw"] = self.size_rw(doc["Id"])
             doc["SizeRootFs"] = doc["SizeRw"] + self._image_size(doc["Image"])
         return doc
+
+    def _graph_data(self, cid: str) -> dict:
+        try:
+            layers = self.d.snapshotter.layers(cid)
+        except Exception:
+            return {}
+        upper = str(layers.upper)
+        return {"LowerDir": ":".join(str(x) for x in layers.lowers), "MergedDir": self.rootfs_dir(cid),
+                "UpperDir": upper, "WorkDir": os.path.join(os.path.dirname(upper), "work")}
 
     def _image_size(self, image_id: str) -> int:
         try:
