@@ -23,7 +23,7 @@ __all__ = ["CgroupError", "Manager", "V1Manager", "V2Manager", "open_manager", "
 
 
 def open_manager(cgroups_path: str, container_id: str, *, root: str = CGROUP_ROOT, proc: str = "/proc",
-                 fs: CgroupFiles | None = None) -> Manager:
+                 fs: CgroupFiles | None = None) -> V1Manager | V2Manager:
     """The manager for a container's cgroup, v1 (incl. hybrid) or v2 by the host's layout."""
     layout = detect_layout(os.path.join(proc, "self", "cgroup"), os.path.join(proc, "self", "mountinfo"), root)
     rel = resolve_cgroups_path(cgroups_path, container_id)
@@ -32,7 +32,7 @@ def open_manager(cgroups_path: str, container_id: str, *, root: str = CGROUP_ROO
     return V1Manager.from_layout(layout, rel, fs)
 
 
-def load(state: dict[str, Any], fs: CgroupFiles | None = None) -> Manager:
+def load(state: dict[str, object], fs: CgroupFiles | None = None) -> V1Manager | V2Manager:
     """Reopen a manager from ``to_state()`` output."""
     if not isinstance(state, dict):
         raise CgroupError("cgroup: invalid state: not an object")

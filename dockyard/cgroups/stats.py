@@ -37,8 +37,8 @@ def _limit(v: int | None) -> int | None:
     return None if v is None or v >= UNLIMITED_V1 else v
 
 
-def v1_stats(dirs: dict[str, str], fs: CgroupFiles) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def v1_stats(dirs: dict[str, str], fs: CgroupFiles) -> dict[str, object]:
+    out: dict[str, object] = {}
     if (d := dirs.get("memory")) is not None:
         out["memory"] = {
             "usage": _int(fs, d, "memory.usage_in_bytes") or 0,
@@ -47,7 +47,7 @@ def v1_stats(dirs: dict[str, str], fs: CgroupFiles) -> dict[str, Any]:
             "failcnt": _int(fs, d, "memory.failcnt") or 0,
             "stats": parse_kv(_read(fs, d, "memory.stat") or ""),
         }
-    cpu: dict[str, Any] = {}
+    cpu: dict[str, object] = {}
     if (d := dirs.get("cpuacct")) is not None:
         tick_ns = 10**9 // (os.sysconf("SC_CLK_TCK") or 100)
         st = parse_kv(_read(fs, d, "cpuacct.stat") or "")
@@ -75,7 +75,7 @@ def v1_stats(dirs: dict[str, str], fs: CgroupFiles) -> dict[str, Any]:
     return out
 
 
-def _blkio_entries(text: str) -> list[dict[str, Any]]:
+def _blkio_entries(text: str) -> list[dict[str, object]]:
     out = []
     for line in text.splitlines():
         parts = line.split()
@@ -89,8 +89,8 @@ def _blkio_entries(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def v2_stats(d: str, fs: CgroupFiles) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def v2_stats(d: str, fs: CgroupFiles) -> dict[str, object]:
+    out: dict[str, object] = {}
     if fs.exists(d, "memory.current"):
         events = parse_kv(_read(fs, d, "memory.events") or "")
         out["memory"] = {

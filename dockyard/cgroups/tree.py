@@ -3,6 +3,8 @@ below the runtime's own cgroup remembering what was made, remove exactly
 that, and list the processes of a subtree."""
 from __future__ import annotations
 
+from _collections_abc import Callable  # already loaded at start-up (collections.abc would import collections)
+
 import errno
 import os
 import time

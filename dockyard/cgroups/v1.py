@@ -153,7 +153,7 @@ class V1Manager:
             return 0
         return parse_kv(self.fs.read(d, "memory.oom_control", "memory")).get("oom_kill", 0)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         return _stats.v1_stats(self.controller_dirs(), self.fs)
 
     def destroy(self) -> None:
@@ -169,7 +169,7 @@ class V1Manager:
             raise first
 
     # state
-    def to_state(self) -> dict[str, Any]:
+    def to_state(self) -> dict[str, object]:
         return {
             "version": 1,
             "rel": self.rel,
@@ -179,7 +179,7 @@ class V1Manager:
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], fs: CgroupFiles | None = None) -> "V1Manager":
+    def from_state(cls, state: dict[str, object], fs: CgroupFiles | None = None) -> "V1Manager":
         try:
             rel = state["rel"]
             hs = [Hierarchy(x["name"], tuple(x["controllers"]), x["mount"], x["own"]) for x in state["hierarchies"]]

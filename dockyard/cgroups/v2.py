@@ -2,6 +2,8 @@
 runtime's own cgroup."""
 from __future__ import annotations
 
+from _collections_abc import Callable  # already loaded at start-up (collections.abc would import collections)
+
 import errno
 from ..util import lazylog as logging
 import os
@@ -136,7 +138,7 @@ class V2Manager:
             return 0
         return parse_kv(self.fs.read(self.dir, "memory.events", "memory")).get("oom_kill", 0)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         return _stats.v2_stats(self.dir, self.fs)
 
     def destroy(self) -> None:
@@ -145,12 +147,12 @@ class V2Manager:
         if err is not None:
             raise err
 
-    def to_state(self) -> dict[str, Any]:
+    def to_state(self) -> dict[str, object]:
         return {"version": 2, "rel": self.rel, "mount": self.unified.mount, "own": self.unified.own,
                 "created": list(self.created)}
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], fs: CgroupFiles | None = None) -> "V2Manager":
+    def from_state(cls, state: dict[str, object], fs: CgroupFiles | None = None) -> "V2Manager":
         try:
             rel, mount, own = state["rel"], state["mount"], state["own"]
             created = list(state.get("created", []))

@@ -38,9 +38,12 @@ def typed(v, key: str = "", parent: str = ""):
         if is_map:
             return {k: typed(x, k, key) for k, x in v.items()}
         st = GoStruct((k, typed(x, k, key)) for k, x in v.items())
+        added = []
         for field in OMITTED.get(key, ()):
             if field not in st and (key != "Config" or "Image" in st):
                 st[field] = NIL_PTR
+                added.append(field)
+        st.omit = tuple(added)
         return st
     if isinstance(v, list):
         return [typed(x, "", key) for x in v]

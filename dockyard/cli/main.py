@@ -169,6 +169,9 @@ def run(argv: list[str]) -> int:
     except CLIError as e:
         app.err(e.message)
         return e.status
+    except (ConnectionResetError, ConnectionAbortedError) as e:  # the daemon went away mid-call
+        app.err(f"error during connect: {e.strerror or e}")
+        return 1
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from .errors import CLIError
+from .errors import StatusError
 
 
 def confirm(message: str) -> bool:
@@ -14,5 +14,6 @@ def confirm(message: str) -> bool:
 
 
 def confirm_or_cancel(message: str, what: str) -> None:
+    """Docker says nothing more and exits 0 when the user does not confirm."""
     if not confirm(message):
-        raise CLIError(f"{what} has been cancelled", 0)
+        raise StatusError(0)

@@ -222,9 +222,11 @@ class Conn:
         except PermissionError as e:
             raise ConnectError(f"permission denied while trying to connect to the daemon socket at {ep.url}: "
                                f"connect: {e.strerror.lower() if e.strerror else 'permission denied'}") from None
-        except (FileNotFoundError, ConnectionRefusedError, socket.gaierror, TimeoutError, OSError) as e:
-            if isinstance(e, OSError) and e.__class__.__name__ == "SSLError":
-                raise ConnectError(f"error during connect: {e}") from None
+        except OSError as e:
+            if ep.tls is not None:
+                import ssl
+                if isinstance(e, ssl.SSLError):
+                    raise ConnectError(f"error during connect: {ep.url}: {e}") from None
             raise ConnectError(f"Cannot connect to the dockyard daemon at {ep.url}. Is the daemon running?") from None
         self.sock = s
         self.reader = Reader(s)

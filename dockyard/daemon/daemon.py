@@ -93,7 +93,6 @@ class Daemon:
         return out
 
     def disk_usage(self) -> dict:
-        from ..volumes.store import dir_size
         images = self.images.list(all=True)
         layers_size = sum(i.get("Size", 0) for i in images)
         containers = []

@@ -79,6 +79,13 @@ class Runtime:
             from ..kernel import real
             sys = real()
         self.sys = sys
+        self._specs: dict[str, Spec] = {}  # config path -> parsed spec (run loads it once for all verbs)
+
+    def load_spec(self, path: str) -> Spec:
+        spec = self._specs.get(path)
+        if spec is None:
+            spec = self._specs[path] = load_spec(path)
+        return spec
 
     # ---- reading state -------------------------------------------------
     def load(self, cid: str) -> st.State:
@@ -107,7 +114,7 @@ class Runtime:
                console_sock=None, preserve_fds: int = 0, no_pivot: bool = False, detached: bool = True) -> st.State:
         st.validate_id(cid)
         bundle = os.path.abspath(bundle)
-        spec = load_spec(os.path.join(bundle, "config.json"))
+        spec = self.load_spec(os.path.join(bundle, "config.json"))
         validate_spec(spec, console_socket=bool(console_socket or console_sock), detached=detached)
         rootfs = os.path.normpath(os.path.join(bundle, spec.root_path))
         if not os.path.isdir(rootfs):
@@ -242,7 +249,7 @@ class Runtime:
 
     def _spec_of(self, s: st.State) -> Spec | None:
         try:
-            return load_spec(s.config)
+            return self.load_spec(s.config)
         except Exception:
             return None
 
@@ -407,6 +414,8 @@ def _nsfile(kind: str) -> str:
 
 
 def _owner() -> str:
+    if os.geteuid() == 0:
+        return "root"
     import pwd
     try:
         return pwd.getpwuid(os.geteuid()).pw_name

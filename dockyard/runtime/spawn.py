@@ -8,6 +8,8 @@ is a child subreaper, so the container process becomes its child.
 """
 from __future__ import annotations
 
+from _collections_abc import Callable  # already loaded at start-up (collections.abc would import collections)
+
 import os
 from ..util.record import record as dataclass, field
 

@@ -19,7 +19,7 @@ _NS_TYPES = ("pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time")
 class _R:
     """Typed reader over one JSON object, naming the path in every error."""
 
-    def __init__(self, d: Any, path: str):
+    def __init__(self, d: object, path: str):
         if d is None:
             d = {}
         if not isinstance(d, dict):
@@ -29,7 +29,7 @@ class _R:
     def _err(self, key, what):
         return SpecError(f"{self.path}.{key} must be {what}")
 
-    def str(self, key, default: Any = ""):
+    def str(self, key, default: object = ""):
         v = self.d.get(key, default)
         if v is not None and not isinstance(v, str):
             raise self._err(key, "a string")
@@ -41,7 +41,7 @@ class _R:
             raise self._err(key, "a boolean")
         return v
 
-    def int(self, key, default: Any = None):
+    def int(self, key, default: object = None):
         v = self.d.get(key, default)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
             raise self._err(key, "an integer")
@@ -438,7 +438,7 @@ class Spec:
     raw: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_dict(cls, d: Any) -> "Spec":
+    def from_dict(cls, d: object) -> "Spec":
         r = _R(d, "config")
         ver = r.str("ociVersion", "")
         if not ver:
@@ -491,11 +491,11 @@ def load_spec(path: str) -> Spec:
     return Spec.from_dict(d)
 
 
-def parse_resources(d: Any) -> Resources:
+def parse_resources(d: object) -> Resources:
     """Resources as given to ``update --resources`` (the linux.resources object)."""
     return Resources.parse(_R(d, "resources"))
 
 
-def parse_process(d: Any) -> Process:
+def parse_process(d: object) -> Process:
     """A process.json as given to ``exec --process``."""
     return Process.parse(_R(d, "process"))

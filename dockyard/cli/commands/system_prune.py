@@ -25,9 +25,9 @@ def main(app, opts, args):
             items.append("all anonymous volumes not used by at least one container")
         items.append("all images without at least one container associated to them" if opts.all
                      else "all dangling images")
-        items.append("unused build cache" if opts.all else "all dangling build cache")
+        items.append("all build cache" if opts.all else "unused build cache")
         msg = "WARNING! This will remove:\n" + "".join(f"  - {i}\n" for i in items)
-        confirm_or_cancel(msg.rstrip("\n"), "system prune")
+        confirm_or_cancel(msg, "system prune")
     total = 0
     out = ""
     space, text = container_prune.prune(app, opts.filter)

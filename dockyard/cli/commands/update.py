@@ -31,26 +31,31 @@ def flags(fs):
 def main(app, opts, args):
     if not opts.changed:
         raise CLIError("you must provide one or more flags when using this command")
-    body: dict = {}
-    simple = {"blkio-weight": "BlkioWeight", "cpu-period": "CpuPeriod", "cpu-quota": "CpuQuota",
-              "cpu-rt-period": "CpuRealtimePeriod", "cpu-rt-runtime": "CpuRealtimeRuntime",
-              "cpu-shares": "CpuShares", "cpus": "NanoCpus", "cpuset-cpus": "CpusetCpus",
-              "cpuset-mems": "CpusetMems", "memory": "Memory", "memory-reservation": "MemoryReservation",
-              "pids-limit": "PidsLimit"}
-    for flag, key in simple.items():
-        if opts.is_set(flag):
-            body[key] = getattr(opts, flag.replace("-", "_"))
+    swap = 0
     if opts.is_set("memory-swap"):
         from ..opts.resources import parse_memory_swap
         try:
-            body["MemorySwap"] = parse_memory_swap(opts.memory_swap)
-        except ValueError as e:
-            raise CLIError(str(e), 125) from None
-    if opts.is_set("restart"):
+            swap = parse_memory_swap(opts.memory_swap)
+        except ValueError:
+            raise CLIError(f"invalid argument \"{opts.memory_swap}\" for \"--memory-swap\" flag: "
+                           f"invalid size: '{opts.memory_swap}'", 125) from None
+    restart = {"Name": "", "MaximumRetryCount": 0}
+    if opts.restart:
         try:
-            body["RestartPolicy"] = parse_restart(opts.restart)
+            restart = parse_restart(opts.restart)
         except ValueError as e:
             raise CLIError(str(e)) from None
+    # docker sends the whole UpdateConfig: the resources, zero when not given, and the restart policy
+    body = {"CpuShares": opts.cpu_shares, "Memory": opts.memory, "NanoCpus": opts.cpus, "CgroupParent": "",
+            "BlkioWeight": opts.blkio_weight, "BlkioWeightDevice": None, "BlkioDeviceReadBps": None,
+            "BlkioDeviceWriteBps": None, "BlkioDeviceReadIOps": None, "BlkioDeviceWriteIOps": None,
+            "CpuPeriod": opts.cpu_period, "CpuQuota": opts.cpu_quota, "CpuRealtimePeriod": opts.cpu_rt_period,
+            "CpuRealtimeRuntime": opts.cpu_rt_runtime, "CpusetCpus": opts.cpuset_cpus,
+            "CpusetMems": opts.cpuset_mems, "Devices": None, "DeviceCgroupRules": None, "DeviceRequests": None,
+            "MemoryReservation": opts.memory_reservation, "MemorySwap": swap, "MemorySwappiness": None,
+            "OomKillDisable": None, "PidsLimit": opts.pids_limit if opts.pids_limit != 0 else None,
+            "Ulimits": None, "CpuCount": 0, "CpuPercent": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
+            "RestartPolicy": restart}
     errors = []
     for name in args:
         try:

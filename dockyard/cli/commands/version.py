@@ -77,7 +77,7 @@ def main(app, opts, args):
     try:
         text = tmpl.execute(data)
     except TemplateError as e:
-        raise CLIError(f"template: {e}") from None
+        raise (error or CLIError(str(e))) from None  # docker reports the daemon's error first
     if fmt:
         sys.stdout.write(text + "\n")
     else:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import filters
+from ..errors import CLIError
 from ..prompt import confirm_or_cancel
 from ..units import human_size
 
@@ -18,7 +19,9 @@ def flags(fs):
 
 def prune(app, all_: bool, flt) -> tuple[int, str]:
     values = list(flt)
-    if all_ and app.api.at_least("1.42"):
+    if all_:
+        if not app.api.at_least("1.42"):
+            raise CLIError(f'"--all" requires API version 1.42, but the daemon API version is {app.api.version}')
         values.append("all=true")
     q = {"filters": filters.to_json(values)} if values else None
     report = app.api.post("/volumes/prune", q) or {}
@@ -31,7 +34,9 @@ def prune(app, all_: bool, flt) -> tuple[int, str]:
 
 def main(app, opts, args):
     if not opts.force:
-        msg = "WARNING! This will remove all local volumes not used by at least one container." if opts.all \
+        # before API 1.42 the daemon prunes named volumes too, and docker's warning says so
+        msg = "WARNING! This will remove all local volumes not used by at least one container." \
+            if opts.all or not app.api.at_least("1.42") \
             else "WARNING! This will remove anonymous local volumes not used by at least one container."
         confirm_or_cancel(msg, "volume prune")
     space, out = prune(app, opts.all, opts.filter)

@@ -22,8 +22,13 @@ MISSING = _Missing()
 
 
 class GoStruct(dict):
-    """A JSON object that stands for a Go struct (field order kept)."""
-    __slots__ = ()
+    """A JSON object that stands for a Go struct (field order kept). Fields named in ``omit``
+    exist for templates but are left out of its JSON (Go's ``omitempty`` nil pointers)."""
+    __slots__ = ("omit",)
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.omit = ()
 
 
 class GoNil:
@@ -196,6 +201,8 @@ def to_json_value(v):
         return None
     if isinstance(v, (str, int, float, bool)):
         return v
+    if isinstance(v, GoStruct):
+        return {k: to_json_value(x) for k, x in v.items() if k not in v.omit}
     if isinstance(v, dict):
         return {k: to_json_value(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):

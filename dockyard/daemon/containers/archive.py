@@ -15,6 +15,7 @@ from .rootfs_access import container_fs
 
 TAR = "application/x-tar"
 BODY_READ_TIMEOUT = 600.0
+BODY_BLOCK = 1 << 20
 
 
 def _parse(path: str) -> pathstat.Request:
@@ -103,18 +104,36 @@ async def get_archive(svc, req, ref: str, path: str):
 
 
 class _BodyReader:
-    """The request body as a blocking reader, for the extraction thread."""
+    """The request body as a blocking reader, for the extraction thread (fetched from the event
+    loop BODY_BLOCK bytes at a time: one thread hop per block, not per HTTP chunk)."""
 
     def __init__(self, req, loop):
         self._req, self._loop = req, loop
+        self._buf = memoryview(b"")
+        self._eof = False
+
+    async def _fetch(self) -> bytes:
+        parts, total = [], 0
+        while total < BODY_BLOCK:
+            chunk = await self._req.read(BODY_BLOCK - total)
+            if not chunk:
+                break
+            parts.append(chunk)
+            total += len(chunk)
+        return b"".join(parts)
 
     def read(self, n: int) -> bytes:
-        fut = asyncio.run_coroutine_threadsafe(self._req.read(n), self._loop)
-        try:
-            return fut.result(BODY_READ_TIMEOUT)
-        except TimeoutError:
-            fut.cancel()
-            raise OSError(110, "timed out reading the request body") from None
+        if not self._buf and not self._eof:
+            fut = asyncio.run_coroutine_threadsafe(self._fetch(), self._loop)
+            try:
+                data = fut.result(BODY_READ_TIMEOUT)
+            except TimeoutError:
+                fut.cancel()
+                raise OSError(110, "timed out reading the request body") from None
+            self._eof = not data
+            self._buf = memoryview(data)
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return bytes(out)
 
 
 def _destination(fs, req: pathstat.Request, ref: str) -> str:

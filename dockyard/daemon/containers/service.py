@@ -431,7 +431,7 @@ class ContainerService:
         except names.InvalidName as e:
             raise ApiError(400, str(e)) from None
         if stored == doc["Name"]:
-            raise ApiError(409, f"Renaming a container with the same name as its current name")
+            raise ApiError(409, "Renaming a container with the same name as its current name")
         if self.db.query("SELECT 1 FROM containers WHERE name = ?", (stored,)):
             raise ApiError(409, f"Conflict. The container name \"{stored}\" is already in use by container "
                                 f"\"{self.get(stored)['Id']}\". You have to remove (or rename) that container "

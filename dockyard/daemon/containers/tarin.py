@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from ...snapshots import fsops
 from ...snapshots.layerstream import LayerStream, StreamError
-from ...snapshots.tarstream import BLK, CHR, DIR, FIFO, LNK, SYM, Entry, TarError, TarReader
+from ...snapshots.tarstream import BLK, CHR, FIFO, LNK, SYM, Entry, TarError, TarReader
 from .securefs import O_DIR, ContainerFS, Resolved
 
 _TMP_PREFIX = ".dockyard-cp-"
@@ -309,6 +309,8 @@ class Extractor:
             try:
                 fsops.set_xattr(target, key, e.xattrs[key], mode)
             except OSError as err:
+                if err.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+                    continue   # as dockerd: not every file system (or namespace) takes every xattr
                 raise OSError(err.errno, f"setting xattr {key}: {err.strerror}") from None
         if mode != stat.S_IFLNK:
             if fd is not None:

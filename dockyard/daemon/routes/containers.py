@@ -6,7 +6,7 @@ import json
 
 from ..containers import logs as logsmod
 from ..http import ApiError, ClientGone, Response, json_response, no_content
-from .volumes import parse_filters
+from .common import parse_filters
 
 
 def _not_modified() -> Response:

@@ -11,7 +11,6 @@ so no image is ever half there.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 
@@ -20,6 +19,7 @@ from ..images import bridge
 from ..images import errors as imgerrors
 from ..images import jsonmessage as jm
 from ..images.service import ImageService
+from .common import parse_filters
 
 log = logging.getLogger("dockyard.daemon.images")
 TAR = "application/x-tar"
@@ -57,19 +57,6 @@ async def _blocking(fn, *args):
         if _known(e):
             raise _api_error(e) from None
         raise
-
-
-def parse_filters(req) -> dict:
-    raw = req.q("filters")
-    if not raw:
-        return {}
-    try:
-        f = json.loads(raw)
-    except ValueError:
-        raise ApiError(400, f"invalid filter: {raw!r} is not JSON") from None
-    if not isinstance(f, dict):
-        raise ApiError(400, "invalid filter: must be a JSON object")
-    return f
 
 
 class _LazyStream:

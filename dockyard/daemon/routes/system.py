@@ -9,7 +9,7 @@ import time
 
 from ..events import Filter
 from ..http import ApiError, ClientGone, Response, json_response
-from .volumes import parse_filters
+from .common import parse_filters
 
 VERSION = "0.1.0"
 

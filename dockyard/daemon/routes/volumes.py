@@ -1,31 +1,9 @@
 """Volume endpoints: /volumes (list, create, inspect, remove, prune)."""
 from __future__ import annotations
 
-import json
-
 from ...volumes.store import VolumeError, VolumeStore
 from ..http import ApiError, json_response, no_content
-
-
-def parse_filters(req) -> dict[str, list[str]]:
-    raw = req.q("filters")
-    if not raw:
-        return {}
-    try:
-        f = json.loads(raw)
-    except ValueError:
-        raise ApiError(400, f"invalid filter: {raw!r} is not JSON") from None
-    if not isinstance(f, dict):
-        raise ApiError(400, "invalid filter: must be a JSON object")
-    out = {}
-    for k, v in f.items():
-        if isinstance(v, dict):  # {"label": {"a=b": true}} (the CLI's form)
-            out[k] = [x for x, on in v.items() if on]
-        elif isinstance(v, list):
-            out[k] = [str(x) for x in v]
-        else:
-            raise ApiError(400, f"invalid filter {k!r}")
-    return out
+from .common import parse_filters
 
 
 def _err(e: VolumeError) -> ApiError:

@@ -1,7 +1,6 @@
 """run: create + start, then (unless --detach) wait and exit with the container's status."""
 import os
 
-from ...spec.runtime import load_spec
 from ..args import Command
 from ..container import forward_signals, wait_child
 
@@ -24,7 +23,7 @@ def run(ctx, a):
     bundle = a.bundle or os.getcwd()
     proxy = None
     if not a.detach and not a.console_socket:
-        spec = load_spec(os.path.join(os.path.abspath(bundle), "config.json"))
+        spec = rt.load_spec(os.path.join(os.path.abspath(bundle), "config.json"))
         if spec.process and spec.process.terminal:
             from ..ttyproxy import TtyProxy
             proxy = TtyProxy()

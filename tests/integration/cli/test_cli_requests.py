@@ -148,3 +148,45 @@ def test_exec_call_sequence(dy, dk, proxy, cleanup):
                        for q in reqs])
     strip = lambda seq: [(m, p if len(p) != 64 else "<id>", j) for m, p, j in seq]
     assert strip(bodies[1]) == strip(bodies[0])
+
+
+def test_exec_detached_body(dy, dk, proxy, cleanup):
+    cleanup.append("req-exd")
+    assert dk("run", "-d", "--name", "req-exd", "busybox", "sleep", "600").rc == 0
+    bodies = []
+    for runner in (dk, dy):
+        r, reqs = recorded(runner, proxy, "exec", "-d", "-e", "A=1", "-u", "1", "-w", "/",
+                           "req-exd", "true")
+        assert (r.rc, r.out, r.err) == (0, "", ""), r
+        bodies.append([(q.method, q.path.rsplit("/", 1)[-1], q.json()) for q in reqs if q.method == "POST"])
+    assert bodies[1] == bodies[0]
+    assert bodies[0][0][2]["Env"] == ["A=1"] and bodies[0][1][2] == {"Detach": True, "Tty": False}
+
+
+def test_update(dy, dk, proxy, cleanup):
+    cleanup.append("req-upd")
+    assert dk("run", "-d", "--name", "req-upd", "-m", "64m", "busybox", "sleep", "600").rc == 0
+    seen = []
+    for runner in (dk, dy):
+        r, reqs = recorded(runner, proxy, "update", "-m", "128m", "--memory-swap", "-1", "--cpus", "0.5",
+                           "--pids-limit", "20", "--restart", "on-failure:2", "req-upd", "nope")
+        seen.append((r.rc, r.out, r.err.replace("docker", "dockyard"),
+                     [q.json() for q in reqs if q.path.endswith("/update")]))
+    assert seen[1] == seen[0]
+    assert dy("inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}",
+              "req-upd").out == "134217728 20 on-failure\n"
+    a, b = dy("update", "req-upd"), dk("update", "req-upd")
+    assert (a.rc, a.err) == (b.rc, b.err.replace("docker", "dockyard"))
+
+
+def test_system_prune(dy, dk, proxy):
+    for runner in (dk, dy):
+        assert runner("create", "--name", "to-prune", "busybox").rc == 0
+        r = runner("system", "prune", "-f")
+        assert r.rc == 0 and r.out.startswith("Deleted Containers:\n") and r.out.endswith("Total reclaimed space: 0B\n"), r
+    for args in (("system", "prune"), ("system", "prune", "-a", "--volumes"), ("container", "prune"),
+                 ("image", "prune", "-a"), ("volume", "prune")):
+        a, b = dy(*args, input="n\n"), dk(*args, input="n\n")
+        assert (a.rc, a.out, a.err) == (b.rc, b.out, b.err), args
+    a, b = dy("volume", "prune", "-a", "-f"), dk("volume", "prune", "-a", "-f")
+    assert (a.rc, a.err) == (b.rc, b.err.replace("Docker daemon", "daemon")), (a, b)

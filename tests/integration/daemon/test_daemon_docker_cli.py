@@ -1,29 +1,15 @@
 """The real Docker CLI (28.x, on PATH) against dockyardd: the verbs people use daily (needs root)."""
 import json
-import os
 import shutil
-import subprocess
 import time
 
 import pytest
 
-from dockyardd_support import Dockyardd
 
 pytestmark = [pytest.mark.root,
               pytest.mark.skipif(shutil.which("docker") is None, reason="the docker CLI is not on PATH")]
 
 
-@pytest.fixture(scope="module")
-def d():
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    daemon = Dockyardd()
-    try:
-        daemon.start()
-        daemon.load_busybox()
-        yield daemon
-    finally:
-        daemon.cleanup()
 
 
 def test_version_and_info(d):

@@ -14,10 +14,12 @@ pytestmark = [pytest.mark.root,
               pytest.mark.skipif(shutil.which("docker") is None, reason="the docker CLI is not on PATH")]
 
 
+
+
 @pytest.fixture
 def d():
     if os.geteuid() != 0:
-        pytest.skip("needs root")
+        pytest.skip("needs root: dockyardd runs real containers")
     daemon = Dockyardd()
     try:
         daemon.start()

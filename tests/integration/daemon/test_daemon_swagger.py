@@ -6,7 +6,6 @@ import socket
 
 import pytest
 
-from dockyardd_support import Dockyardd
 
 pytestmark = pytest.mark.root
 
@@ -33,17 +32,6 @@ def swagger():
         return yaml.safe_load(f)
 
 
-@pytest.fixture(scope="module")
-def d():
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    daemon = Dockyardd()
-    try:
-        daemon.start()
-        daemon.load_busybox()
-        yield daemon
-    finally:
-        daemon.cleanup()
 
 
 def call(d, method, path, body=None):

@@ -6,24 +6,12 @@ import time
 
 import pytest
 
-from dockyardd_support import Dockyardd
 
 pytestmark = [pytest.mark.root,
               pytest.mark.skipif(shutil.which("docker") is None, reason="the docker CLI is not on PATH"),
               pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 
 
-@pytest.fixture(scope="module")
-def d():
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    daemon = Dockyardd()
-    try:
-        daemon.start()
-        daemon.load_busybox()
-        yield daemon
-    finally:
-        daemon.cleanup()
 
 
 class Tmux:
