@@ -40,8 +40,3 @@ class App:
         self.stdout.flush()
         self.stderr.write(text + end)
         self.stderr.flush()
-
-    def write_bytes(self, data: bytes) -> None:
-        self.stdout.flush()
-        self.stdout.buffer.write(data)
-        self.stdout.buffer.flush()

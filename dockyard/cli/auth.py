@@ -30,7 +30,7 @@ def header_for(config_dir: str, registry: str) -> str:
     from dockyard.registry import credentials
     try:
         creds = credentials.get(registry, path)
-    except Exception:  # a broken config or helper: docker goes on without credentials
+    except (credentials.CredentialsError, OSError, ValueError):  # docker goes on without credentials
         creds = None
     if creds is None:
         return encode({})

@@ -3,14 +3,12 @@ missing, the container ID file, and the exit statuses ``run`` derives from error
 from __future__ import annotations
 
 import os
+import re
 import sys
 
-from . import pulling
 from .errors import PROG, APIError, CLIError
 from .opts.container import ConfigError, build
 from .reference import RefError, parse
-
-import re
 
 _ID = re.compile(r"^(sha256:)?[a-f0-9]{64}$")
 
@@ -64,6 +62,7 @@ def create(app, opts, image: str, args: list[str], body: dict, verb: str) -> str
         ref = None  # an image ID: nothing to pull
     cid_file = CIDFile(opts.cidfile)
     if opts.pull == "always":
+        from . import pulling
         if ref is None:
             raise CLIError("invalid reference format", 125)
         pulling.pull(app, ref, opts.platform, out=sys.stderr, quiet=opts.quiet)
@@ -72,6 +71,7 @@ def create(app, opts, image: str, args: list[str], body: dict, verb: str) -> str
     except APIError as e:
         if e.status_code == 404 and ref is not None and opts.pull == "missing":
             app.err(f"Unable to find image '{ref.familiar()}' locally")
+            from . import pulling
             pulling.pull(app, ref, opts.platform, out=sys.stderr, quiet=opts.quiet)
             resp = app.api.post("/containers/create", query, json_body=body)
         else:

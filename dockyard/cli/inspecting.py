@@ -6,7 +6,7 @@ import sys
 
 from .api import quote
 from .errors import CLIError, is_not_found
-from .jsonindent import indent
+from .jsonindent import compact as compact_json, indent
 
 
 def _getter(app, kind: str, size: bool = False):
@@ -26,10 +26,9 @@ ALL_KINDS = ("config", "container", "image", "network", "node", "plugin", "secre
 
 def run(app, names: list[str], fmt: str, kinds: tuple[str, ...], size: bool = False, generic: bool = True) -> int:
     tmpl = None
-    if fmt:
+    compact = fmt == "json"  # docker's JSON inspector: the raw objects, compacted, in one array
+    if fmt and not compact:
         from .template import Template, TemplateError
-        if fmt == "json":
-            fmt = "{{json .}}"
         try:
             tmpl = Template(fmt)
         except TemplateError as e:
@@ -59,7 +58,6 @@ def run(app, names: list[str], fmt: str, kinds: tuple[str, ...], size: bool = Fa
             raws.append(raw)
             continue
         from .gotypes import typed
-        from .template import TemplateError
         try:
             text = tmpl.execute(typed(json.loads(raw)))
         except TemplateError as e:
@@ -71,7 +69,7 @@ def run(app, names: list[str], fmt: str, kinds: tuple[str, ...], size: bool = Fa
     else:
         if raws:
             joined = "[" + ",".join(r.decode(errors="replace").strip() for r in raws) + "]"
-            out.write(indent(joined) + "\n")
+            out.write((compact_json(joined) if compact else indent(joined)) + "\n")
         else:
             out.write("[]\n")
     if errors:

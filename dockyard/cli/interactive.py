@@ -6,6 +6,7 @@ import signal
 import sys
 
 from . import term
+from .errors import CLIError
 
 # signals docker's ForwardAllSignals leaves alone
 _SKIP = {"SIGCHLD", "SIGPIPE", "SIGURG", "SIGWINCH", "SIGKILL", "SIGSTOP", "SIGCLD", "SIGPOLL"}
@@ -18,7 +19,7 @@ def resize(api, path: str, fd: int = 1) -> bool:
         return False
     try:
         api.request("POST", path, {"h": size[0], "w": size[1]}, conn=api.new_conn()).read()
-    except Exception:
+    except (CLIError, OSError):  # the process may not have its tty yet, or is gone
         return False
     return True
 
@@ -62,7 +63,7 @@ class Session:
         name = signal.Signals(signum).name[3:]
         try:
             self.api.request("POST", self.proxy_path, {"signal": name}, conn=self.api.new_conn()).read()
-        except Exception as e:  # the container may be gone already
+        except (CLIError, OSError) as e:  # the container may be gone already
             sys.stderr.write(f"error sending signal: {e}\n")
 
     def initial_resize(self) -> None:

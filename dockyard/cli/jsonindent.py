@@ -56,3 +56,22 @@ def indent(raw: str, prefix: str = "", ind: str = "    ") -> str:
             continue
         i += 1
     return "".join(out)
+
+
+def compact(raw: str) -> str:
+    """Go's json.Compact: drop the whitespace between tokens, keep the rest as is."""
+    out: list[str] = []
+    i, n = 0, len(raw)
+    while i < n:
+        c = raw[i]
+        if c == '"':
+            j = i + 1
+            while j < n and raw[j] != '"':
+                j += 2 if raw[j] == "\\" else 1
+            out.append(raw[i:j + 1])
+            i = j + 1
+            continue
+        if c not in " \t\r\n":
+            out.append(c)
+        i += 1
+    return "".join(out)

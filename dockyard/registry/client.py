@@ -404,6 +404,16 @@ class RegistryClient:
             loc = resp.header("Location")
             return self.url(loc) if loc else location
 
+    def stream_upload(self, location: str, body: Body, scopes: list[str]) -> str:
+        """PATCH a blob whose length is not known up front as one chunked-encoded stream (``body``:
+        a factory of a file-like object); returns the location to finish the upload at."""
+        resp = self.request("PATCH", location, scopes, body=body,
+                            headers={"Content-Type": "application/octet-stream"})
+        resp.raise_for_status((202,))
+        with resp:
+            loc = resp.header("Location")
+            return self.url(loc) if loc else location
+
     def finish_upload(self, location: str, digest: str, scopes: list[str], body: Body = b"",
                       size: int = 0) -> str | None:
         """PUT <location>?digest=...; with the whole blob as ``body`` this is a monolithic upload."""

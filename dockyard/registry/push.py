@@ -7,6 +7,13 @@ registry; else upload it, monolithic (POST, then PUT with the body) up to
 ``chunk_threshold`` bytes, chunked (PATCH with Content-Range per chunk, then
 PUT) above. Then PUT the manifest with its media type. An index is pushed after
 its manifests, each by digest.
+
+With ``compression`` ("zstd" or "gzip"), the uncompressed layers of a manifest are compressed
+while they are uploaded (one streamed, chunk-encoded PATCH, then PUT with the digest): the
+compressed bytes are kept in the store as they pass, and the manifest pushed is a new one naming
+them (``layercompress.converted_manifest``), written to the store too; ``push`` returns its
+digest. ``on_stored(digest)`` is told of each blob written so (a caller leases them against GC).
+Indexes are pushed as they are stored.
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from dockyard.images import reference as refs
 from dockyard.spec import image as spec
 
 from . import errors
+from . import layercompress
 from .auth import Credentials, TokenCache, scope_for
 from .client import RegistryClient
 from .progress import Emitter, Progress, short_id
@@ -54,7 +62,8 @@ def push(ref: str | refs.Reference, store: content.ContentStore, manifest_digest
          certs_dir: str | None = None, mount_from: list[str] | tuple[str, ...] = (),
          chunk_threshold: int = CHUNK_THRESHOLD, chunk_size: int = CHUNK_SIZE,
          concurrency: int = DEFAULT_CONCURRENCY, token_cache: TokenCache | None = None,
-         timeout: float = 60.0) -> str:
+         timeout: float = 60.0, compression: str | None = None,
+         on_stored: Callable[[str], None] | None = None) -> str:
     """Push the manifest (or index) ``manifest_digest`` and its blobs as ``ref``; returns its digest."""
     if isinstance(ref, str):
         ref = refs.parse(ref)
@@ -62,15 +71,17 @@ def push(ref: str | refs.Reference, store: content.ContentStore, manifest_digest
         raise ValueError(f"cannot push {manifest_digest} as {ref}: the reference names another digest")
     if chunk_size <= 0:
         raise ValueError("chunk_size must be positive")
+    layercompress.check(compression)
     client = RegistryClient(ref.domain, creds=creds, insecure=insecure, certs_dir=certs_dir, timeout=timeout,
                             token_cache=token_cache)
     return _Pusher(client, ref, store, Emitter(progress), list(mount_from), chunk_threshold, chunk_size,
-                   concurrency).run(manifest_digest)
+                   concurrency, compression, on_stored).run(manifest_digest)
 
 
 class _Pusher:
     def __init__(self, client: RegistryClient, ref: refs.Reference, store: content.ContentStore, emit: Emitter,
-                 mount_from: list[str], chunk_threshold: int, chunk_size: int, concurrency: int):
+                 mount_from: list[str], chunk_threshold: int, chunk_size: int, concurrency: int,
+                 compression: str | None = None, on_stored: Callable[[str], None] | None = None):
         self.client, self.ref, self.store, self.emit = client, ref, store, emit
         self.name = ref.path
         self.mount_from = [_repo_path(r, ref) for r in mount_from]
@@ -78,6 +89,9 @@ class _Pusher:
         self.concurrency = max(1, concurrency)
         self.scopes = [scope_for(self.name, "pull,push")]
         self.stop = threading.Event()
+        self.compression = compression
+        self.on_stored = on_stored or (lambda digest: None)
+        self.compressed: dict[str, spec.Descriptor] = {}  # plain layer digest -> compressed blob
 
     def run(self, manifest_digest: str) -> str:
         self.emit(f"The push refers to repository [{self.ref.name_only().familiar()}]")
@@ -102,7 +116,13 @@ class _Pusher:
             for d, cdata, child in children:
                 self._put_manifest(d, cdata, child.content_type, d)
         else:
-            self._push_blobs(self._blobs(doc))
+            convert = layercompress.converts(doc, self.compression)
+            self._push_blobs(self._blobs(doc), convert)
+            if convert:
+                doc = layercompress.converted_manifest(doc, self.compression, self.compressed)
+                data = doc.to_json()
+                manifest_digest = self.store.put_bytes(data)
+                self.on_stored(manifest_digest)
         self._put_manifest(tag, data, doc.content_type, manifest_digest)
         self.emit(f"{self.ref.tag or 'digest'}: digest: {manifest_digest} size: {len(data)}")
         return manifest_digest
@@ -123,7 +143,7 @@ class _Pusher:
             out.append((layer, sid))
         return out
 
-    def _push_blobs(self, blobs: list[tuple[spec.Descriptor, str]]) -> None:
+    def _push_blobs(self, blobs: list[tuple[spec.Descriptor, str]], convert: bool = False) -> None:
         uniq: dict[str, tuple[spec.Descriptor, str]] = {}
         for desc, sid in blobs:
             uniq.setdefault(desc.digest, (desc, sid))
@@ -133,7 +153,8 @@ class _Pusher:
             if desc.media_type not in spec.CONFIG_TYPES:
                 self.emit("Preparing", id=sid)
         with concurrent.futures.ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="push") as pool:
-            futures = [pool.submit(self._push_blob, desc, sid) for desc, sid in uniq.values()]
+            futures = [pool.submit(self._push_compressed if convert and layercompress.needs_compression(desc)
+                                   else self._push_blob, desc, sid) for desc, sid in uniq.values()]
             try:
                 for f in concurrent.futures.as_completed(futures):
                     f.result()
@@ -177,6 +198,48 @@ class _Pusher:
             raise errors.VerificationError(f"blob upload of {d}: registry stored it as {got}")
         if layer:
             self.emit("Pushed", id=sid)
+
+    def _push_compressed(self, desc: spec.Descriptor, sid: str) -> None:
+        """Upload the compressed form of a plain layer, streamed; keeps it in the store."""
+        d = desc.digest
+        size = self.store.size(d)
+        if size != desc.size:
+            raise errors.VerificationError(f"blob {d}: {size} bytes in the local store, descriptor says {desc.size}")
+        done = [0]
+
+        def on_read(n: int) -> None:
+            if self.stop.is_set():
+                raise errors.ConnectionFailed(f"upload of {d} cancelled")
+            done[0] += n
+            self.emit.bytes("Pushing", sid, done[0], size)
+
+        w = self.store.writer()
+        body: list[layercompress.Compressing] = []
+
+        def open_body() -> layercompress.Compressing:  # called again when a request is retried
+            w.truncate()
+            done[0] = 0
+            body[:] = [layercompress.Compressing(self.store.open(d), self.compression, size, w.write, on_read)]
+            return body[0]
+
+        _, location = self.client.start_upload(self.name, self.scopes)
+        try:
+            location = self.client.stream_upload(location, open_body, self.scopes)
+            digest = w.commit()
+        except BaseException:
+            w.abort()
+            self.client.cancel_upload(location, self.scopes)
+            raise
+        self.on_stored(digest)
+        try:
+            got = self.client.finish_upload(location, digest, self.scopes)
+        except BaseException:
+            self.client.cancel_upload(location, self.scopes)
+            raise
+        if got and got != digest:
+            raise errors.VerificationError(f"blob upload of {digest}: registry stored it as {got}")
+        self.compressed[d] = spec.Descriptor(media_type="", digest=digest, size=body[0].total)
+        self.emit("Pushed", id=sid)
 
     def _upload(self, location: str, d: str, size: int, sid: str | None) -> str | None:
         done = [0]

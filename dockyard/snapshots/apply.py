@@ -55,6 +55,7 @@ class ApplyResult:
     diff_id: str     # sha256 of the uncompressed tar
     size: int        # uncompressed tar bytes
     entries: int
+    unpacked_size: int = 0  # Docker's layer size (as images.layerio.entry_size counts it)
 
 
 def apply_layer(source: str | os.PathLike | BinaryIO, root: str | os.PathLike, *,
@@ -123,7 +124,7 @@ def apply_stream(raw: BinaryIO, root: str, *, whiteouts: str = "delete", lowers:
             raise LayerError(f"layer: {e}") from None
     finally:
         os.close(root_fd)
-    return ApplyResult(stream.diff_id, stream.total, reader.count)
+    return ApplyResult(stream.diff_id, stream.total, reader.count, applier.unpacked_size)
 
 
 def split_name(name: str) -> tuple[str, ...]:
@@ -147,6 +148,7 @@ class _Applier:
         self.unpacked: set[tuple[str, ...]] = set()   # paths this layer wrote (and their parents)
         self.dirs: dict[tuple[str, ...], Entry] = {}  # dir mode/times are set at the end
         self._cache: tuple[tuple[str, ...], int] | None = None  # last directory walked to
+        self.unpacked_size = 0
 
     def _forget(self) -> None:
         """Drop the cached directory fd: something was removed or replaced."""
@@ -185,6 +187,11 @@ class _Applier:
         if not comps:
             return  # the root itself: its metadata belongs to the snapshot
         base = comps[-1]
+        if not base.startswith(WHITEOUT_PREFIX):
+            if e.is_regular:
+                self.unpacked_size += e.size
+            elif e.type == SYM:
+                self.unpacked_size += len(e.linkname.encode("utf-8", "surrogateescape"))
         if base.startswith(WHITEOUT_PREFIX):
             if base == OPAQUE_MARKER:
                 self._opaque(e, comps[:-1])

@@ -16,9 +16,10 @@ GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 COMPRESSIONS = ("gzip", "zstd", None)
 
-_RAW_CHUNK = 1 << 16
+_RAW_CHUNK = 1 << 18
 # zstd can expand ~32768x (RLE blocks): small input pieces bound each output burst.
 _ZSTD_PIECE = 1024
+_ZSTD_FILL = 1 << 20  # a fill feeds pieces until it has about this much output
 _GZIP_MAX_OUT = 1 << 20
 
 
@@ -58,6 +59,8 @@ class LayerStream:
         self._eof = False
         self._dec = None
         self._members = 0
+        self._zin = b""  # zstd input being fed, from offset _zpos
+        self._zpos = 0
 
     @property
     def diff_id(self) -> str:
@@ -66,10 +69,12 @@ class LayerStream:
     # -- reading -----------------------------------------------------------
     def read(self, n: int) -> bytes:
         """Up to n bytes; b"" only at the end of the stream."""
-        while len(self._buf) < n and not self._eof:
+        buf = self._buf
+        while len(buf) < n and not self._eof:
             self._fill()
-        out = bytes(self._buf[:n])
-        del self._buf[:n]
+        with memoryview(buf) as view:
+            out = bytes(view[:n])
+        del buf[:n]
         return out
 
     def read_exact(self, n: int) -> bytes:
@@ -149,27 +154,40 @@ class LayerStream:
     def _fill_zstd(self) -> None:
         import zstandard  # lazy: keeps the CLI's start fast
 
-        if not self._pending:
-            self._pending = self._raw.read(_RAW_CHUNK)
-        if not self._pending:
+        if self._zpos >= len(self._zin):
+            self._zin, self._zpos = self._pending or self._raw.read(_RAW_CHUNK), 0
+            self._pending = b""
+        if not self._zin:
             if self._dec is not None:
                 raise StreamError("zstd stream truncated: the last frame is incomplete")
             if self._members == 0:
                 raise StreamError("zstd stream truncated: it is empty")
             self._eof = True
             return
-        if self._dec is None:
-            self._dec = zstandard.ZstdDecompressor().decompressobj()
-            self._members += 1
-        piece, self._pending = self._pending[:_ZSTD_PIECE], self._pending[_ZSTD_PIECE:]
-        try:
-            out = self._dec.decompress(piece)
-        except zstandard.ZstdError as e:
-            raise StreamError(f"corrupt zstd stream: {e}") from None
-        self._emit(out)
-        if self._dec.eof:
-            self._pending = self._dec.unused_data + self._pending
-            self._dec = None
+        out: list[bytes] = []
+        produced = 0
+        limit = None if self.max_bytes is None else self.max_bytes - self.total
+        end = len(self._zin)
+        with memoryview(self._zin) as view:
+            while self._zpos < end and produced < _ZSTD_FILL:
+                if self._dec is None:
+                    self._dec = zstandard.ZstdDecompressor().decompressobj()
+                    self._members += 1
+                piece = view[self._zpos:self._zpos + _ZSTD_PIECE]
+                try:
+                    data = self._dec.decompress(piece)
+                except zstandard.ZstdError as e:
+                    raise StreamError(f"corrupt zstd stream: {e}") from None
+                self._zpos += len(piece)
+                if data:
+                    out.append(data)
+                    produced += len(data)
+                    if limit is not None and produced > limit:
+                        raise StreamError(f"uncompressed size is larger than the limit of {self.max_bytes} bytes")
+                if self._dec.eof:
+                    self._zpos -= len(self._dec.unused_data)  # the next frame starts there
+                    self._dec = None
+        self._emit(b"".join(out) if len(out) != 1 else out[0])
 
 
 def _read_head(raw: BinaryIO, n: int) -> bytes:

@@ -96,6 +96,58 @@ def _pax_time_ns(key: str, value: bytes) -> int:
     return -ns if sign else ns
 
 
+class _Header:
+    """The fields of a ustar/GNU header block that the reader uses (what ``TarInfo`` would hold)."""
+
+    __slots__ = ("name", "type", "mode", "uid", "gid", "size", "mtime", "linkname", "devmajor", "devminor")
+
+
+_NUMERIC = ((100, 108), (108, 116), (116, 124), (124, 136), (136, 148), (329, 337), (337, 345))
+_NO_PREFIX_TYPES = (GNU_LONGNAME, GNU_LONGLINK, GNU_SPARSE)
+
+
+def _octal(field: bytes) -> int:
+    p = field.find(b"\0")
+    if p != -1:
+        field = field[:p]
+    return int(field.strip() or b"0", 8)
+
+
+def _nts(field: bytes) -> str:
+    p = field.find(b"\0")
+    return _decode(field if p == -1 else field[:p])
+
+
+def parse_header(buf: bytes):
+    """A header block decoded as ``tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")``
+    does, quicker for the common case (octal numbers, unsigned checksum); unusual blocks
+    (base-256 numbers, signed checksums, sparse files) and malformed ones go to tarfile, which
+    raises ``tarfile.HeaderError`` for the bad ones."""
+    for a, _ in _NUMERIC:
+        if buf[a] in (0o200, 0o377):
+            return tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")
+    try:
+        chksum = _octal(buf[148:156])
+        mode, uid, gid, size, mtime, devmajor, devminor = (_octal(buf[a:b]) for a, b in _NUMERIC)
+    except ValueError:
+        return tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")
+    t = buf[156:157]
+    if chksum != 256 + sum(buf) - sum(buf[148:156]) or t == GNU_SPARSE:
+        return tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")
+    h = _Header()
+    name = _nts(buf[0:100])
+    if t == AREG and name.endswith("/"):
+        t = DIR
+    if t == DIR:
+        name = name.rstrip("/")
+    prefix = _nts(buf[345:500])
+    if prefix and t not in _NO_PREFIX_TYPES:
+        name = prefix + "/" + name
+    h.name, h.type, h.mode, h.uid, h.gid, h.size, h.mtime = name, t, mode, uid, gid, size, mtime
+    h.linkname, h.devmajor, h.devminor = _nts(buf[157:257]), devmajor, devminor
+    return h
+
+
 class TarReader:
     """Yields the entries of a tar stream one at a time.
 
@@ -158,7 +210,7 @@ class TarReader:
             if not buf.strip(b"\0"):
                 return None  # end-of-archive marker
             try:
-                info = tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")
+                info = parse_header(buf)
             except tarfile.HeaderError as e:
                 raise TarError(f"invalid tar header ({e})") from None
             if buf[257:265] == _GNU_MAGIC:  # GNU keeps atime/ctime where ustar has the prefix
@@ -179,7 +231,7 @@ class TarReader:
                 continue
             return self._entry(info, pax, longname, longlink)
 
-    def _entry(self, info: tarfile.TarInfo, pax: dict[str, bytes], longname, longlink) -> Entry:
+    def _entry(self, info, pax: dict[str, bytes], longname, longlink) -> Entry:
         e = Entry(
             name=longname if longname is not None else info.name,
             type=info.type,

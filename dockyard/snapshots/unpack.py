@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..images import digest as dg
-from .apply import LayerError, Limits, apply_layer
+from .apply import ApplyResult, LayerError, Limits, apply_layer
 from .snapshotter import AlreadyExists, Kind, NotFound, Snapshotter
 
 
@@ -44,27 +44,31 @@ def _committed(sn: Snapshotter, name: str) -> bool:
 
 
 def unpack(snapshotter: Snapshotter, layers: Sequence[tuple[str | os.PathLike, str]],
-           limits: Limits = Limits()) -> str:
-    """Apply layers [(blob path, expected diff_id)], bottom first; return the top chain ID."""
+           limits: Limits = Limits(), on_applied: Callable[[int, ApplyResult], None] | None = None) -> str:
+    """Apply layers [(blob path, expected diff_id)], bottom first; return the top chain ID.
+
+    ``on_applied(index, result)`` is told of each layer applied (not of those already there)."""
     if not layers:
         raise ValueError("unpack needs at least one layer")
     chains = chain_ids([d for _, d in layers])
     parent = None
-    for (blob, diff_id), chain in zip(layers, chains):
+    for i, ((blob, diff_id), chain) in enumerate(zip(layers, chains)):
         if not _committed(snapshotter, chain):
-            _unpack_one(snapshotter, blob, diff_id, chain, parent, limits)
+            result = _unpack_one(snapshotter, blob, diff_id, chain, parent, limits)
+            if on_applied is not None:
+                on_applied(i, result)
         parent = chain
     return chains[-1]
 
 
-def _unpack_one(sn: Snapshotter, blob, diff_id: str, chain: str, parent: str | None, limits: Limits) -> None:
+def _unpack_one(sn: Snapshotter, blob, diff_id: str, chain: str, parent: str | None, limits: Limits) -> ApplyResult:
     key = f"extract-{os.getpid()}-{os.urandom(6).hex()} {chain}"
     sn.prepare(key, parent)
     try:
         target = sn.layers(key)
         try:
-            apply_layer(blob, target.upper, whiteouts=target.whiteouts, lowers=target.lowers,
-                        limits=limits, expected_diff_id=diff_id)
+            result = apply_layer(blob, target.upper, whiteouts=target.whiteouts, lowers=target.lowers,
+                                 limits=limits, expected_diff_id=diff_id)
         except LayerError as e:
             raise LayerError(f"unpacking layer {diff_id}: {e}") from None
         try:
@@ -79,3 +83,4 @@ def _unpack_one(sn: Snapshotter, blob, diff_id: str, chain: str, parent: str | N
         except NotFound:
             pass
         raise
+    return result

@@ -1,9 +1,6 @@
 """dockyard commit: a new image from a container's changes."""
 from __future__ import annotations
 
-import json
-
-from ..bulk import path
 from ..errors import CLIError
 from ..reference import RefError, parse
 

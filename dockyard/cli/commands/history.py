@@ -6,7 +6,6 @@ import time
 
 from .. import formatter
 from ..bulk import path
-from ..flags import parse_bool
 from ..fmt_image import HISTORY_HEADER, HISTORY_TABLE, HistoryContext
 
 USAGE = "[OPTIONS] IMAGE"

@@ -16,7 +16,6 @@ HEADER = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SI
 
 def flags(fs):
     fs.string("format", None, help="Format output using a custom template")
-    fs.bool("verbose", "v", help="Show detailed information on space usage")
 
 
 def _pct(part: int, total: int) -> str:

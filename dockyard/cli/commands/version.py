@@ -1,7 +1,7 @@
 """dockyard version: client and server versions (docker's layout, or --format)."""
 from __future__ import annotations
 
-import platform
+import os
 import sys
 
 from ..api import CLIENT_VERSION, MAX_API_VERSION
@@ -44,15 +44,32 @@ Server:{{if ne .Platform.Name ""}} {{.Platform.Name}}{{end}}
  {{- end}}{{- end}}"""
 
 
+def _ansic(value: str) -> str:
+    """docker shows build times as Go's time.ANSIC ("Thu May  7 21:09:36 2026") when they parse."""
+    import datetime as dt
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    if "." in text:
+        head, _, rest = text.partition(".")
+        tail = rest.lstrip("0123456789")
+        text = head + tail
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    return t.strftime("%a %b %e %H:%M:%S %Y")
+
+
 def flags(fs):
     fs.string("format", "f", help="Format output using a custom template")
 
 
 def main(app, opts, args):
     fmt = opts.format
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    machine = os.uname().machine
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+    pyver = ".".join(str(x) for x in sys.version_info[:3])
     client = {"Platform": {"Name": "Dockyard"}, "Version": CLIENT_VERSION, "APIVersion": MAX_API_VERSION,
-              "DefaultAPIVersion": MAX_API_VERSION, "GitCommit": "", "GoVersion": platform.python_version(),
+              "DefaultAPIVersion": MAX_API_VERSION, "GitCommit": "", "GoVersion": pyver,
               "Os": "linux", "Arch": arch, "BuildTime": "", "Context": "default"}
     data = {"Client": client, "Server": None, "ServerOK": False}
     wants_server = not fmt or "Server" in fmt or "{{json .}}" in fmt.replace(" ", "") or fmt == "json"
@@ -63,6 +80,11 @@ def main(app, opts, args):
             client["APIVersion"] = app.api.version
             sv = dict(sv)
             sv["APIVersion"] = sv.get("ApiVersion", "")
+            sv["BuildTime"] = _ansic(sv.get("BuildTime", ""))
+            for comp in sv.get("Components") or []:
+                details = comp.get("Details") or {}
+                if "BuildTime" in details:
+                    details["BuildTime"] = _ansic(details["BuildTime"])
             sv.setdefault("Platform", {"Name": ""})
             data["Server"], data["ServerOK"] = sv, True
         except CLIError as e:

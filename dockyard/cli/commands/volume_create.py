@@ -20,8 +20,8 @@ def main(app, opts, args):
     name = opts.name
     if args:
         if name and name != args[0]:
-            raise CLIError(f"conflicting options: cannot specify a volume-name through both --name and as a "
-                           f"positional arg")
+            raise CLIError("conflicting options: cannot specify a volume-name through both --name and as a "
+                           "positional arg")
         name = args[0]
     body = {"Driver": opts.driver, "DriverOpts": kv_map(opts.opt), "Labels": kv_map(opts.label), "Name": name}
     vol = app.api.post("/volumes/create", json_body=body) or {}

@@ -30,7 +30,7 @@ def parse_ulimit(value: str) -> dict:
     try:
         soft = int(vals[0])
         hard = int(vals[1]) if len(vals) == 2 else soft
-    except ValueError as e:
+    except ValueError:
         bad = vals[1] if len(vals) == 2 and not _is_int(vals[1]) else vals[0]
         raise ValueError(f'strconv.ParseInt: parsing "{bad}": invalid syntax') from None
     if hard != -1 and soft > hard:

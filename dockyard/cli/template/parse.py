@@ -161,7 +161,7 @@ class _Parser:
             elif nxt.typ == L.COMMA and context == "range":
                 v2 = self.next_non_space()
                 if v2.typ != L.VARIABLE:
-                    self.error(f"range can only initialize variables", v2)
+                    self.error("range can only initialize variables", v2)
                 op = self.next_non_space()
                 if op.typ not in (L.DECLARE, L.ASSIGN):
                     self.error("range can only initialize variables", op)

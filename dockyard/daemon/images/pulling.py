@@ -209,12 +209,16 @@ def _unpack_pulled(svc: "ImageService", result: regpull.PullResult, shaper: _Sha
             last[i] = n
             emit.bytes("Extracting", ids[i], min(n, size), size)
 
+    def on_applied(i: int, applied) -> None:  # saves store.add from reading the layer again
+        d = result.layers[i]
+        svc.store.record_layer(d.digest, d.media_type, applied.diff_id, applied.unpacked_size)
+
     layers = [(svc.content.path(d.digest), diff) for d, diff in zip(result.layers, result.config.rootfs.diff_ids)]
     new: list[str] = []
     done: set[str] = set()
     try:
         for i in range(len(layers)):
-            svc.unpacker.unpack(layers[: i + 1], on_read=on_read, new=new)
+            svc.unpacker.unpack(layers[: i + 1], on_read=on_read, new=new, on_applied=on_applied)
             if ids[i] in shaper.downloaded and ids[i] not in done:
                 size = result.layers[i].size
                 if last.get(i) != size:

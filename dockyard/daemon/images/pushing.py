@@ -3,7 +3,11 @@
 ``name`` names a repository (a tag in it is used when ``tag`` is empty); without any tag every
 tag of the repository is pushed, as dockerd does. Each tag's image is pushed with its stored
 manifest; blobs the registry has are skipped ("Layer already exists"), blobs of the image's other
-repositories on the same registry are mounted. After each tag: dockerd's
+repositories on the same registry are mounted. Uncompressed layers (images made or loaded
+locally) are compressed on the way with ``svc.push_compression`` (default zstd; "gzip" for
+registries or clients that need it, None to push them as they are); the compressed blobs and the
+manifest naming them are kept as another manifest of the image, so a later push with the same
+compression sends those again (and finds them in the registry) instead of compressing anew. After each tag: dockerd's
 ``<tag>: digest: sha256:... size: N`` line, the ``aux`` message (Tag, Digest, Size), and the
 pushed digest is recorded as a repo digest of the image.
 """
@@ -14,7 +18,9 @@ from typing import TYPE_CHECKING, Callable
 
 from dockyard.images import reference as refs
 from dockyard.images.errors import ImageNotFound, InvalidArgument
+from dockyard.registry import layercompress
 from dockyard.registry import push as regpush
+from dockyard.spec import image as spec
 
 from . import jsonmessage as jm
 from .auth import AuthConfig
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
     from .service import ImageService
 
 Progress = Callable[[dict], None]
+DEFAULT_COMPRESSION = "zstd"
 
 
 def targets(svc: "ImageService", name: str, tag: str = "") -> list[tuple[refs.Reference, str]]:
@@ -68,19 +75,56 @@ def push(svc: "ImageService", name: str, tag: str = "", auth: AuthConfig | None 
             announced[0] = True
         out(ev)
 
+    compression = getattr(svc, "push_compression", DEFAULT_COMPRESSION)
     results = []
     for ref, image_id in todo:
         img = svc.store.get(image_id)
-        manifest = img.manifest.digest
+        manifest = _manifest_to_push(svc, img, compression)
         mount_from = sorted({r.name for r in svc.store.references(image_id)
                              if r.domain == ref.domain and r.path != ref.path})
         creds = auth.for_registry(ref.domain) if auth is not None else None
-        digest = regpush.push(ref, svc.content, manifest, creds=creds, progress=relay, insecure=svc.insecure,
-                              mount_from=mount_from)
+        with svc.store.lease() as lease:
+            digest = regpush.push(ref, svc.content, manifest, creds=creds, progress=relay, insecure=svc.insecure,
+                                  mount_from=mount_from, compression=compression, on_stored=lease.add)
+            if digest != manifest:
+                _record_converted(svc, manifest, digest)
+            svc.store.add(digest, repo_digests=[ref.name])
         size = svc.content.size(digest)
-        svc.store.add(digest, repo_digests=[ref.name])
         aux = {"Tag": ref.tag, "Digest": digest, "Size": size}
         out(jm.aux(aux))
         results.append(aux)
         svc.emit_event("image", "push", ref.familiar(), {"name": ref.familiar_name()})
     return results
+
+
+def _layers(svc: "ImageService", digest: str) -> list[spec.Descriptor]:
+    m = spec.parse_manifest(svc.content.read(digest))
+    return m.layers if isinstance(m, spec.Manifest) else []
+
+
+def _manifest_to_push(svc: "ImageService", img, compression: str | None) -> str:
+    """The image's manifest to push: one whose layers all have ``compression`` (kept by an earlier
+    push, or pulled so), else one with uncompressed layers to compress, else the newest."""
+    if compression is None:
+        return img.manifest.digest
+    plain = None
+    for m in img.manifests:
+        layers = [x for x in m.layers if not spec.is_foreign_layer(x.media_type)]
+        if not all(svc.content.has(x.digest) for x in layers):
+            continue
+        kinds = {spec.layer_compression(x.media_type) for x in layers}
+        if kinds <= {compression}:
+            return m.digest
+        if plain is None and "none" in kinds:
+            plain = m.digest
+    return plain or img.manifest.digest
+
+
+def _record_converted(svc: "ImageService", plain: str, converted: str) -> None:
+    """Tell the store the diff IDs and sizes of freshly compressed layers (so adding the new
+    manifest does not read them again): those of the plain layers they were made from."""
+    for old, new in zip(_layers(svc, plain), _layers(svc, converted)):
+        if old.digest != new.digest:
+            st = svc.store.layer_stats(old)
+            if st is not None:
+                svc.store.record_layer(new.digest, new.media_type, st.diff_id, st.unpacked_size)

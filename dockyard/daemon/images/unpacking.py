@@ -11,6 +11,7 @@ import threading
 from typing import Callable, Sequence
 
 from dockyard.snapshots import unpack as snap_unpack
+from dockyard.snapshots.apply import ApplyResult
 from dockyard.snapshots.snapshotter import Kind, NotFound, SnapshotError, Snapshotter
 
 # on_read(index of the layer, bytes consumed so far, blob size)
@@ -62,11 +63,13 @@ class Unpacker:
             return False
 
     def unpack(self, layers: Sequence[tuple[str | os.PathLike, str]], on_read: OnRead | None = None,
-               new: list[str] | None = None) -> str | None:
+               new: list[str] | None = None,
+               on_applied: Callable[[int, ApplyResult], None] | None = None) -> str | None:
         """Apply [(blob path, diff_id)] bottom first; returns the top chain ID (None without layers).
 
         Chains committed by this call are appended to ``new`` (for cleanup by a caller that fails
-        later). A layer that is already committed is not read again.
+        later). A layer that is already committed is not read again. ``on_applied(index, result)``
+        is told of each layer applied (its diff ID and Docker size, for the image store).
         """
         if not layers:
             return None
@@ -81,7 +84,8 @@ class Unpacker:
                 reader = _CountingReader(path, (lambda n, i=i, size=size: on_read(i, n, size)) if on_read
                                          else (lambda n: None))
                 try:
-                    snap_unpack.unpack(self.snapshotter, [*layers[:i], (reader, diff_id)])
+                    snap_unpack.unpack(self.snapshotter, [*layers[:i], (reader, diff_id)],
+                                       on_applied=on_applied)
                 finally:
                     reader.close()
                 self.applied += 1

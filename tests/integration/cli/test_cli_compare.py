@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import json_lines, normalize
+from cli_helpers import json_lines, normalize
 
 
 def same(dy, dk, *args, ids: bool = True, collapse: bool = False):
@@ -67,6 +67,7 @@ def test_ps_json(dy, dk, sleeper):
 @pytest.mark.parametrize("args", [
     ("inspect", "cmp-sleeper"),
     ("inspect", "busybox"),
+    ("inspect", "--format", "json", "cmp-sleeper", "busybox"),
     ("inspect", "-f", "{{.State.Status}} {{.Name}} {{.Config.Labels}}", "cmp-sleeper", "cmp-exited"),
     ("inspect", "-f", "{{json .Config.Cmd}}|{{.Config.Cmd}}|{{index .Config.Labels \"app\"}}", "cmp-sleeper"),
     ("inspect", "-f", "{{range .Config.Env}}{{.}};{{end}}|{{len .Config.Env}}", "cmp-sleeper"),
@@ -140,7 +141,7 @@ def _lifecycle(runner, cleanup) -> list:
     first = runner("run", "-d", "--name", "lc", "busybox", "sleep", "600")
     assert first.rc == 0, first
     seen = [first.rc]
-    for verb in (("pause",), ("unpause",), ("kill", "-s", "USR1"), ("restart", "-t", "1"), ("stop", "-t", "1"),
+    for verb in (("pause",), ("unpause",), ("kill", "-s", "USR1"), ("restart", "-t", "0"), ("stop", "-t", "0"),
                  ("wait",), ("start",), ("top",), ("port",), ("diff",), ("logs",)):
         r = runner(*verb, "lc", *(["nope"] if verb[0] in ("pause", "unpause", "kill", "restart", "stop") else []))
         seen.append((verb, r.rc, normalize(r.out), normalize(r.err)))

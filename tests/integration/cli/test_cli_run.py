@@ -1,14 +1,13 @@
 """run, start -a, exec, attach, logs, wait: streams, stdin, exit codes and signals, against the daemon."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import normalize
+from cli_helpers import normalize
 
 
 def test_run_streams_and_status(dy, dk):

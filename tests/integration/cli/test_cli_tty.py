@@ -143,3 +143,16 @@ def test_attach_detach_keys(which, dy, dk, term, cleanup):
     m = pane.wait_for(r"(?s)(.*)EXIT=(\d+)")
     assert m.group(2) == "1" and "read escape sequence" in m.group(1)
     assert runner("inspect", "-f", "{{.State.Running}}", name).out == "true\n"
+
+
+def test_terminal_restored_when_the_cli_is_killed(dy, term, cleanup):
+    """SIGTERM to our CLI in a raw-mode session: the local terminal goes back to cooked mode."""
+    cleanup.append("tty-sig")
+    pane = term(dy, "run", "-it", "--name", "tty-sig", "busybox", "sh")
+    pane.wait_for(r"/ # ")
+    shell_pid = int(pane.tmux("display", "-p", "-t", "s", "#{pane_pid}").strip())
+    with open(f"/proc/{shell_pid}/task/{shell_pid}/children") as f:
+        cli_pid = int(f.read().split()[0])
+    os.kill(cli_pid, 15)
+    pane.wait_for(r"EXIT=130")
+    pane.wait_for(r"TERMMODE= icanon")

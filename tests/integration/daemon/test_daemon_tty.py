@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.root,
 
 
 class Tmux:
-    def __init__(self, base, env):
-        self.sock = os.path.join(base, "tmux.sock")
+    def __init__(self, base, env, name="tmux"):
+        self.sock = os.path.join(base, f"{name}.sock")
         self.env = env
 
     def run(self, *args):
@@ -37,7 +37,7 @@ class Tmux:
             if text in self.screen():
                 return
             time.sleep(0.1)
-        raise AssertionError(f"{text!r} did not appear:\n{self.screen()}")
+        raise AssertionError(f"{text!r} did not appear:\n{self.screen()}\n{self.run('list-sessions').stdout}")
 
     def kill(self):
         self.run("kill-server")
@@ -56,7 +56,7 @@ def test_run_it_and_exec_it_with_real_keystrokes(d, tmp_path):
         t.wait_for("EXIT=0")
         assert d.docker("inspect", "-f", "{{.State.Running}}", "inter").stdout.strip() == "true"
         t.kill()
-        t = Tmux(str(tmp_path), d.env)
+        t = Tmux(str(tmp_path), d.env, "tmux2")
         t.start("docker exec -it inter sh")
         t.wait_for("/ #")
         t.keys("echo exec-$((2+3)); exit 6", "Enter")
