@@ -55,7 +55,7 @@ MANAGEMENT: dict[str, tuple[str, dict[str, str]]] = {
         "stats": "stats", "stop": "stop", "top": "top", "unpause": "unpause", "update": "update", "wait": "wait",
     }),
     "image": ("Manage images", {
-        "history": "history", "import": "import_", "inspect": "image_inspect", "load": "load", "ls": "images",
+        "base": "image_base", "history": "history", "import": "import_", "inspect": "image_inspect", "load": "load", "ls": "images",
         "list": "images", "prune": "image_prune", "pull": "pull", "push": "push", "rm": "rmi", "remove": "rmi",
         "save": "save", "tag": "tag",
     }),
@@ -73,7 +73,7 @@ MANAGEMENT_LISTED = {
     "container": ["attach", "commit", "cp", "create", "diff", "exec", "export", "inspect", "kill", "logs", "ls",
                   "pause", "port", "prune", "rename", "restart", "rm", "run", "start", "stats", "stop", "top",
                   "unpause", "update", "wait"],
-    "image": ["history", "import", "inspect", "load", "ls", "prune", "pull", "push", "rm", "save", "tag"],
+    "image": ["base", "history", "import", "inspect", "load", "ls", "prune", "pull", "push", "rm", "save", "tag"],
     "volume": ["create", "inspect", "ls", "prune", "rm"],
     "system": ["df", "events", "info", "prune"],
 }

@@ -11,6 +11,7 @@ from . import netlink
 from .errors import NetworkError
 
 AF_INET = 2
+LO_INDEX = 1   # the loopback device is interface 1 in every network namespace
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class EndpointSpec:
     prefixlen: int
     mac: str
     mtu: int | None = None
-    gateway: str | None = None   # default route via this address; None: no default route
+    gateway: str | None = None   # default route via this address (if there is none yet); None: no route
 
 
 def free_ifname(ns_ipr, prefix: str = "eth") -> str:
@@ -58,19 +59,20 @@ def attach(host_ipr, ns_ipr, netns_path: str, spec: EndpointSpec) -> str:
         os.close(nsfd)
     try:
         host = netlink.index(host_ipr, spec.host_ifname)
-        host_ipr.link("set", index=host, master=br)
+        host_ipr.link("set", index=host, master=br, state="up")
         host_ipr.brport("set", index=host, mode=1)  # hairpin
-        host_ipr.link("set", index=host, state="up")
-        lo = netlink.index(ns_ipr, "lo")
-        if lo is not None:
-            ns_ipr.link("set", index=lo, state="up")
+        ns_ipr.link("set", index=LO_INDEX, state="up")
         peer = netlink.index(ns_ipr, inner)
         if peer is None:
             raise NetworkError(f"interface {inner} did not appear in {netns_path}")
         ns_ipr.addr("add", index=peer, address=spec.address, prefixlen=spec.prefixlen)
         ns_ipr.link("set", index=peer, state="up")
-        if spec.gateway and not has_default_route(ns_ipr):
-            ns_ipr.route("add", dst="0.0.0.0/0", gateway=spec.gateway, oif=peer)
+        if spec.gateway:
+            try:
+                ns_ipr.route("add", dst="0.0.0.0/0", gateway=spec.gateway, oif=peer)
+            except Exception as e:
+                if netlink.errno_of(e) != netlink.EEXIST:   # another network's default route stays
+                    raise
     except Exception as e:
         netlink.delete_link(host_ipr, spec.host_ifname)
         if isinstance(e, NetworkError):

@@ -42,8 +42,13 @@ def errno_of(exc: BaseException) -> int | None:
 
 
 def index(ipr, ifname: str) -> int | None:
-    found = ipr.link_lookup(ifname=ifname)
-    return found[0] if found else None
+    """The interface's index, None if there is none (one RTM_GETLINK; link_lookup dumps them all)."""
+    try:
+        return ipr.link("get", ifname=ifname)[0]["index"]
+    except Exception as e:
+        if errno_of(e) in (ENODEV, ENOENT):
+            return None
+        raise
 
 
 def link_names(ipr) -> dict[str, int]:

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 
-from . import records, runner
+from . import inproc, records, runner
 from .container import SPEC_FIELDS, Container
 from .events import EventBus
 from .jsonlog import JsonFileLog
@@ -80,7 +80,10 @@ class Service:
         return f"exec {p.exec_id}" if p.exec_id else f"container {p.cid}"
 
     async def _run(self, c: Container, *args: str, **kw) -> runner.Result:
-        return await runner.run(self.reaper, c.runtime().argv(*args), log_path=c.runtime_log, **kw)
+        rt = c.runtime()
+        if not kw and inproc.handles(rt.binary, rt.global_args, args):
+            return await inproc.run(rt.root, c.runtime_log, args)
+        return await runner.run(self.reaper, rt.argv(*args), log_path=c.runtime_log, **kw)
 
     async def call(self, r: Request) -> dict:
         return await getattr(self, "op_" + r.op)(r) or {}

@@ -13,6 +13,7 @@ pushed digest is recorded as a repo digest of the image.
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Callable
 
@@ -31,6 +32,18 @@ if TYPE_CHECKING:
 
 Progress = Callable[[dict], None]
 DEFAULT_COMPRESSION = "zstd"
+COMPRESSION_ENV = "DOCKYARD_PUSH_COMPRESSION"
+
+
+def compression_for(svc: "ImageService") -> str | None:
+    """How uncompressed layers are pushed: ``svc.push_compression`` if set, else the daemon's
+    environment ``DOCKYARD_PUSH_COMPRESSION``, else zstd; "none" pushes them uncompressed."""
+    value = getattr(svc, "push_compression", None) or os.environ.get(COMPRESSION_ENV) or DEFAULT_COMPRESSION
+    if value == "none":
+        return None
+    if value not in layercompress.COMPRESSIONS:
+        raise InvalidArgument(f"push compression {value!r} is not supported: use zstd, gzip or none")
+    return value
 
 
 def targets(svc: "ImageService", name: str, tag: str = "") -> list[tuple[refs.Reference, str]]:
@@ -75,7 +88,7 @@ def push(svc: "ImageService", name: str, tag: str = "", auth: AuthConfig | None 
             announced[0] = True
         out(ev)
 
-    compression = getattr(svc, "push_compression", DEFAULT_COMPRESSION)
+    compression = compression_for(svc)
     results = []
     for ref, image_id in todo:
         img = svc.store.get(image_id)

@@ -91,3 +91,15 @@ def test_client_going_away_mid_stream_does_not_hurt(d):
         assert d.docker("run", "--rm", "busybox", "echo", "still serving").stdout == "still serving\n"
     finally:
         d.docker("rm", "-f", "streamer")
+
+
+def test_quickstart_script_runs_a_container(d):
+    """scripts/quickstart (what `make run` runs after installing) against this daemon."""
+    import subprocess
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    d.docker("rmi", "busybox", check=False)
+    p = subprocess.run([os.path.join(repo, "scripts", "quickstart")], env=d.env, capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "making the busybox image" in p.stdout and "Hello from Dockyard" in p.stdout
+    d.docker("image", "inspect", "busybox:latest")
