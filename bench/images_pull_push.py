@@ -1,22 +1,29 @@
-"""Benchmark: push and pull of a ~200 MB Debian image to a local registry, side by side:
-`dockyard push/pull` (our CLI -> a private dockyardd), `docker push/pull` (Debian's dockerd, private)
-and `skopeo copy`.
+"""Benchmark: push and pull of a ~120 MB Debian image to a local registry, side by side:
+`dockyard push/pull` (our CLI -> a private dockyardd), `docker push/pull` (Debian's dockerd 20.10,
+private) and `skopeo copy`, in one run.
 
-Usage (root): .venv/bin/python bench/images_pull_push.py [ROUNDS]   (default 3; about 2-3 minutes)
+Usage (root): .venv/bin/python bench/images_pull_push.py [ROUNDS] [--no-gzip]
+              (default 3 rounds; about 3 minutes)
 Targets: dockyard push <= 0.5 x docker push, dockyard pull <= 0.5 x docker pull.
 
-Setup: a one-layer Debian image (debootstrap --variant=minbase bookworm, cached under
-/var/cache/dockyard) saved as a docker-archive, loaded into both daemons.
+Setup: a one-layer Debian image (dockyard.images.base.make_debian: debootstrap --variant=minbase
+bookworm, cached under /var/cache/dockyard) saved as a docker-archive and loaded into each daemon.
 
 Push: before every round each daemon gets the image afresh (rmi + load, not timed), so every push
-compresses and uploads the layer (docker: gzip; dockyard: zstd, or `--compression gzip` to compare like
-with like); skopeo pushes the archive as it is (uncompressed layer). Every push goes to a new, empty
-registry, so nothing is skipped or mounted from another repository.
+compresses and uploads the layer: docker with gzip, dockyard with zstd (its default) and, as
+"dockyard-gzip", a second dockyardd started with DOCKYARD_PUSH_COMPRESSION=gzip (what clients that
+cannot read zstd, such as dockerd 20.10, need); skopeo copies the docker-archive (gzip). Every push goes
+to a new, empty registry (Debian's docker-registry), so no blob is skipped or mounted from another
+repository. The tools take turns in a rotating order, so a busy machine slows all of them alike.
 
-Pull: each tool pulls back what it pushed in the last push round (dockyard: zstd layer, docker: gzip,
-skopeo: the uncompressed layer) after the image was removed from the daemon (blobs and layer snapshots
-gone); the page cache is dropped before each timed pull. dockyard/docker pulls end when the image is
-unpacked and runnable; skopeo's pull is a copy to an OCI layout (nothing unpacked).
+Pull: each tool pulls back what it pushed in the last push round, after the image was removed from
+its daemon (blobs and unpacked layers gone); caches are dropped (sync; echo 3 > drop_caches) before
+each timed pull. A dockyard/docker pull ends when the image is unpacked and can run; skopeo's pull is
+a copy into an OCI layout (nothing unpacked).
+
+Checks (not timed): the pulled images run (`cat /etc/debian_version`) and keep the loaded image's
+layer diff IDs; dockerd pulls and runs what dockyard-gzip pushed, dockyard pulls and runs what docker
+pushed.
 """
 from __future__ import annotations
 
@@ -38,15 +45,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "integration", "
 from conftest import start_registry, stop_registry  # noqa: E402
 
 LOCAL_TAG = "bench/debian:1"
-# Where both daemons, the registries and the archive live. Not /var/tmp: on the machines this runs on,
-# creating files there is 10-30x slower than elsewhere on the same ext4 (its block groups are crowded
-# by test runs), which would measure the file system instead of the tools. /var/lib is where both
-# daemons keep their data by default.
-BASE = "/var/lib"
+BASE = "/var/lib"  # daemons, registries and the archive: where both daemons keep their data by default
 
 
 class BenchDockerd(Dockerd):
-    """peers.Dockerd with its roots under BASE."""
+    """peers.Dockerd with its roots under BASE, like the dockyardd next to it."""
 
     def __init__(self):
         super().__init__()
@@ -95,70 +98,90 @@ def timed(cmd, env=None) -> float:
     return time.perf_counter() - t
 
 
-class Side:
-    """One daemon driven by a docker-compatible CLI."""
+class DaemonTool:
+    """A daemon driven by a docker-compatible CLI: push and pull through it."""
 
-    def __init__(self, name: str, cli: str, env: dict, repo: str, push_args=()):
-        self.name, self.cli, self.env, self.repo, self.push_args = name, cli, env, repo, list(push_args)
+    def __init__(self, name: str, cli: str, env: dict, repo: str):
+        self.name, self.cli, self.env, self.repo = name, cli, env, repo
+        self.diff_ids: list[str] = []
 
     def __call__(self, *args) -> str:
         return run([self.cli, *args], self.env)
 
-    def reset(self, archive: str) -> None:
-        """No image at all (blobs and layers removed), then the archive loaded again."""
-        self.clear()
-        self("load", "-i", archive)
-
     def clear(self) -> None:
+        """No image left: blobs and unpacked layers are removed with the last image."""
         ids = self("images", "-aq").split()
         if ids:
             self("rmi", "-f", *sorted(set(ids)))
 
+    def prepare(self, archive: str) -> None:
+        self.clear()
+        self("load", "-i", archive)
+        self.diff_ids = json.loads(self("image", "inspect", "--format", "{{json .RootFS.Layers}}", LOCAL_TAG))
+
     def push(self, host: str) -> float:
         ref = f"{host}/{self.repo}"
         self("tag", LOCAL_TAG, ref)
-        return timed([self.cli, "push", *self.push_args, ref], self.env)
+        drop_caches()
+        return timed([self.cli, "push", ref], self.env)
 
     def pull(self, host: str) -> float:
         self.clear()
         drop_caches()
         return timed([self.cli, "pull", f"{host}/{self.repo}"], self.env)
 
-
-def skopeo_push(archive: str, host: str) -> float:
-    return timed(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"docker-archive:{archive}",
-                  f"docker://{host}/bench/sk:1"])
-
-
-def skopeo_pull(host: str, workdir: str) -> float:
-    dest = os.path.join(workdir, "skopeo-oci")
-    shutil.rmtree(dest, ignore_errors=True)
-    drop_caches()
-    return timed(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{host}/bench/sk:1", f"oci:{dest}"])
+    def check(self, ref: str) -> None:
+        """The pulled image runs and has the diff IDs the loaded one had."""
+        if not self("run", "--rm", ref, "cat", "/etc/debian_version").strip():
+            raise SystemExit(f"{self.name}: {ref} did not run")
+        got = json.loads(self("image", "inspect", "--format", "{{json .RootFS.Layers}}", ref))
+        if self.diff_ids and got != self.diff_ids:
+            raise SystemExit(f"{self.name}: {ref} has diff IDs {got}, the loaded image had {self.diff_ids}")
 
 
-def manifest(reg_host: str, repo: str) -> dict:
-    """The pushed manifest (to report layer media types and sizes)."""
-    out = run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{reg_host}/{repo}"])
-    return json.loads(out)
+class Skopeo:
+    name, repo = "skopeo", "bench/sk:1"
+
+    def __init__(self, archive: str, workdir: str):
+        self.archive, self.dest = archive, os.path.join(workdir, "skopeo-oci")
+
+    def prepare(self, archive: str) -> None:
+        pass
+
+    def push(self, host: str) -> float:
+        drop_caches()
+        return timed(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"docker-archive:{self.archive}",
+                      f"docker://{host}/{self.repo}"])
+
+    def pull(self, host: str) -> float:
+        shutil.rmtree(self.dest, ignore_errors=True)
+        drop_caches()
+        return timed(["skopeo", "copy", "-q", "--src-tls-verify=false", f"docker://{host}/{self.repo}",
+                      f"oci:{self.dest}"])
+
+
+def pushed_layers(host: str, repo: str) -> str:
+    m = json.loads(run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{host}/{repo}"]))
+    return ", ".join(f"{x['mediaType'].rsplit('.', 1)[-1]} {x['size'] / 1e6:.0f} MB" for x in m["layers"])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("rounds", type=int, nargs="?", default=3)
-    ap.add_argument("--compression", choices=["zstd", "gzip"], default=None,
-                    help="dockyard push --compression (default: dockyard's default, zstd)")
+    ap.add_argument("--no-gzip", action="store_true", help="leave out the dockyard-gzip daemon")
     opts = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root (daemons, debootstrap, drop_caches)")
     t0 = time.perf_counter()
     work = tempfile.mkdtemp(prefix="dockyard-bench-images-", dir=BASE)
-    dy = Dockyardd(base=tempfile.mkdtemp(prefix="dockyard-bench-dockyardd-", dir=BASE))
+    daemons = [Dockyardd(base=tempfile.mkdtemp(prefix="dockyard-bench-dockyardd-", dir=BASE))]
+    if not opts.no_gzip:
+        daemons.append(Dockyardd(base=tempfile.mkdtemp(prefix="dockyard-bench-dockyardd-", dir=BASE)))
     dk = BenchDockerd()
     registries = []
 
     def registry():
-        reg = start_registry(os.path.join(work, f"registry-{len(registries)}"))
+        reg = start_registry(os.path.join(work, f"registry-{len(registries)}-{time.monotonic_ns()}"))
         registries.append(reg)
         return reg
 
@@ -169,68 +192,75 @@ def main() -> None:
 
     try:
         archive, layer_size = make_archive(work)
-        dy.start()
+        daemons[0].start()
+        if len(daemons) > 1:
+            os.environ["DOCKYARD_PUSH_COMPRESSION"] = "gzip"
+            try:
+                daemons[1].start()
+            finally:
+                del os.environ["DOCKYARD_PUSH_COMPRESSION"]
         dk.start()
-        push_args = ["--compression", opts.compression] if opts.compression else []
-        sides = [Side("dockyard", DOCKYARD_CLI, dy.env, "bench/dy:1", push_args),
-                 Side("docker", "docker", dk.env, "bench/dk:1")]
-        print(f"image: Debian bookworm minbase, one layer of {layer_size / 1e6:.0f} MB (uncompressed); "
+        tools = [DaemonTool("dockyard", DOCKYARD_CLI, daemons[0].env, "bench/dy:1")]
+        if len(daemons) > 1:
+            tools.append(DaemonTool("dockyard-gzip", DOCKYARD_CLI, daemons[1].env, "bench/dyg:1"))
+        tools += [DaemonTool("docker", "docker", dk.env, "bench/dk:1"), Skopeo(archive, work)]
+        print(f"image: Debian bookworm minbase, one layer of {layer_size / 1e6:.0f} MB uncompressed; "
               f"{opts.rounds} rounds; setup {time.perf_counter() - t0:.0f} s", flush=True)
 
-        pushes: dict[str, list[float]] = {"dockyard": [], "docker": [], "skopeo": []}
+        pushes: dict[str, list[float]] = {t.name: [] for t in tools}
+        pulls: dict[str, list[float]] = {t.name: [] for t in tools}
         last: dict[str, object] = {}
         for r in range(opts.rounds):
-            for s in sides:
-                s.reset(archive)
-            for name in pushes:
+            order = tools[r % len(tools):] + tools[:r % len(tools)]
+            for t in order:
+                t.prepare(archive)
+            for t in order:
                 reg = registry()
-                drop_caches()
-                if name == "skopeo":
-                    pushes[name].append(skopeo_push(archive, reg.host))
-                else:
-                    side = next(s for s in sides if s.name == name)
-                    pushes[name].append(side.push(reg.host))
+                pushes[t.name].append(t.push(reg.host))
                 if r == opts.rounds - 1:
-                    last[name] = reg
+                    last[t.name] = reg
                 else:
                     retire(reg)
-            print(f"push round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in pushes.items()), flush=True)
+            print(f"push round {r + 1}: " + ", ".join(f"{t.name} {pushes[t.name][-1]:.2f} s" for t in tools),
+                  flush=True)
+        layers = {t.name: pushed_layers(last[t.name].host, t.repo) for t in tools}
 
-        layers = {}
-        for name, repo in (("dockyard", "bench/dy:1"), ("docker", "bench/dk:1"), ("skopeo", "bench/sk:1")):
-            m = manifest(last[name].host, repo)
-            layers[name] = [(x["mediaType"].rsplit(".", 1)[-1], x["size"]) for x in m["layers"]]
-
-        pulls: dict[str, list[float]] = {"dockyard": [], "docker": [], "skopeo": []}
         for r in range(opts.rounds):
-            for name in pulls:
-                if name == "skopeo":
-                    pulls[name].append(skopeo_pull(last[name].host, work))
-                else:
-                    side = next(s for s in sides if s.name == name)
-                    pulls[name].append(side.pull(last[name].host))
-            print(f"pull round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in pulls.items()), flush=True)
+            order = tools[r % len(tools):] + tools[:r % len(tools)]
+            for t in order:
+                pulls[t.name].append(t.pull(last[t.name].host))
+            print(f"pull round {r + 1}: " + ", ".join(f"{t.name} {pulls[t.name][-1]:.2f} s" for t in tools),
+                  flush=True)
 
-        # the pulled image runs, on both daemons
-        for s in sides:
-            out = run([s.cli, "run", "--rm", f"{last[s.name].host}/{s.repo}", "cat", "/etc/debian_version"], s.env)
-            if not out.strip():
-                raise SystemExit(f"{s.name}: the pulled image did not run")
+        by_name = {t.name: t for t in tools}
+        for t in tools:
+            if isinstance(t, DaemonTool):
+                t.check(f"{last[t.name].host}/{t.repo}")
+        checks = ["pulled images run and keep their diff IDs"]
+        if "dockyard-gzip" in by_name:  # dockerd 20.10 reads gzip layers only
+            ref = f"{last['dockyard-gzip'].host}/bench/dyg:1"
+            by_name["docker"]("pull", "-q", ref)
+            by_name["docker"].check(ref)
+            checks.append("dockerd pulls and runs what dockyard-gzip pushed")
+        ref = f"{last['docker'].host}/bench/dk:1"
+        by_name["dockyard"]("pull", "-q", ref)
+        by_name["dockyard"].check(ref)
+        checks.append("dockyard pulls and runs what docker pushed")
 
         dk_push, dk_pull = statistics.median(pushes["docker"]), statistics.median(pulls["docker"])
         print()
-        print(f"{'tool':10s} {'push s':>8s} {'pull s':>8s} {'push/docker':>12s} {'pull/docker':>12s}  pushed layer")
-        for name in ("dockyard", "docker", "skopeo"):
-            p, q = statistics.median(pushes[name]), statistics.median(pulls[name])
-            lay = ", ".join(f"{mt} {size / 1e6:.0f} MB" for mt, size in layers[name])
-            print(f"{name:10s} {p:8.2f} {q:8.2f} {p / dk_push:12.2f} {q / dk_pull:12.2f}  {lay}")
-        print(f"\n(medians of {opts.rounds} rounds; skopeo pull = copy to an OCI layout, not unpacked; "
-              f"total run {time.perf_counter() - t0:.0f} s)")
+        print(f"{'tool':14s} {'push s':>7s} {'pull s':>7s} {'push/docker':>12s} {'pull/docker':>12s}  pushed layer")
+        for t in tools:
+            p, q = statistics.median(pushes[t.name]), statistics.median(pulls[t.name])
+            print(f"{t.name:14s} {p:7.2f} {q:7.2f} {p / dk_push:12.2f} {q / dk_pull:12.2f}  {layers[t.name]}")
+        print(f"\nmedians of {opts.rounds} rounds; skopeo's pull is a copy to an OCI layout (not unpacked); "
+              f"checks passed: {'; '.join(checks)}; total run {time.perf_counter() - t0:.0f} s")
     finally:
         for reg in list(registries):
             stop_registry(reg)
         dk.stop()
-        dy.cleanup()
+        for d in daemons:
+            d.cleanup()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -1,10 +1,12 @@
 """The embedded DNS server of user-defined networks.
 
 Like dockerd, it answers inside each container's own network namespace on 127.0.0.11:53 (UDP and
-TCP): the service gets the two sockets made in the container's namespace by the netns helper and
-serves them from this process, so a query always identifies the container that sent it, nothing
-is reachable from other networks, and nothing listens on the host. The container's resolv.conf
-says ``nameserver 127.0.0.11``.
+TCP): the service gets two sockets made in the container's namespace by the netns helper, bound to
+127.0.0.11 on ports of their own, and an nftables table in that namespace (``dockyard-dns``) DNATs
+port 53 to them — so the container's own programs can still use port 53, as with Docker. The
+service serves them from this process: a query always identifies the container that sent it,
+nothing is reachable from other networks, and nothing listens on the host. The container's
+resolv.conf says ``nameserver 127.0.0.11``.
 
 Container names, network aliases and short ids of the endpoints on the container's user-defined
 networks resolve to their addresses (A; AAAA answers NODATA, as the networks are IPv4), addresses

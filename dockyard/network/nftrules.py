@@ -119,3 +119,23 @@ def render(tables: Tables, nets, dnats) -> str:
 
 def render_delete(tables: Tables) -> str:
     return "\n".join(_replace(tables.filter) + _replace(tables.nat)) + "\n"
+
+
+DNS_TABLE = "dockyard-dns"
+
+
+def render_dns(listen_ip: str, udp_port: int, tcp_port: int) -> str:
+    """Inside a container's namespace: queries to ``listen_ip``:53 go to the embedded DNS server's
+    sockets on their own ports (so port 53 stays free for the container's programs; conntrack
+    makes the answers come from port 53)."""
+    lines = _replace(DNS_TABLE)
+    lines.append(f"table ip {DNS_TABLE} {{")
+    lines += _chain("output", "nat hook output", [
+        f"ip daddr {listen_ip} udp dport 53 dnat to {listen_ip}:{udp_port}",
+        f"ip daddr {listen_ip} tcp dport 53 dnat to {listen_ip}:{tcp_port}"], "-100")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_dns_delete() -> str:
+    return "\n".join(_replace(DNS_TABLE)) + "\n"

@@ -38,6 +38,19 @@ class NetnsBroker:
 
     def socket(self, netns_path: str, family: int, stype: int, proto: int = 0) -> socket.socket:
         """A new socket in the network namespace at ``netns_path`` (/proc/PID/ns/net or a bind mount)."""
+        fds = self._request(netns_path, f"sock {family} {stype} {proto}".encode(), "create a socket")
+        if len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            raise NetworkError(f"cannot create a socket in network namespace {netns_path}: no socket came back")
+        return socket.socket(fileno=fds[0])
+
+    def nft(self, netns_path: str, script: str) -> None:
+        """Run an nftables script inside the network namespace."""
+        for fd in self._request(netns_path, b"nft " + script.encode(), "apply nftables rules"):
+            os.close(fd)
+
+    def _request(self, netns_path: str, request: bytes, what: str) -> list[int]:
         try:
             nsfd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as e:
@@ -48,12 +61,12 @@ class NetnsBroker:
                     if self._chan is None:
                         self._start()
                     try:
-                        socket.send_fds(self._chan, [f"{family} {stype} {proto}".encode()], [nsfd])
+                        socket.send_fds(self._chan, [request], [nsfd])
                         msg, fds, _, _ = socket.recv_fds(self._chan, 512, 1)
-                    except OSError:
+                    except OSError as e:
                         self._stop()
                         if attempt:
-                            raise
+                            raise NetworkError(f"the netns helper failed: {e}") from None
                         continue
                     if not msg:  # the helper died: start a new one once
                         self._stop()
@@ -63,12 +76,12 @@ class NetnsBroker:
                     break
         finally:
             os.close(nsfd)
-        if msg != b"ok" or len(fds) != 1:
+        if msg != b"ok":
             for fd in fds:
                 os.close(fd)
-            raise NetworkError(f"cannot create a socket in network namespace {netns_path}: "
+            raise NetworkError(f"cannot {what} in network namespace {netns_path}: "
                                f"{msg.decode('utf-8', 'replace').removeprefix('error ')}")
-        return socket.socket(fileno=fds[0])
+        return fds
 
     def netlink(self, netns_path: str) -> socket.socket:
         return self.socket(netns_path, socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_ROUTE)

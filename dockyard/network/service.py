@@ -32,7 +32,7 @@ from .errors import Conflict, Forbidden, InvalidParameter, NetworkError, NotFoun
 from .loop import LoopThread
 from .names import Naming, check_mac, mac_for, new_id
 from .nat import Firewall
-from .nftrules import DnatRule, NetRules, Tables
+from .nftrules import DnatRule, NetRules, Tables, render_dns, render_dns_delete
 from .nsbroker import NetnsBroker
 from .portmap import PortMap
 from .ports import PortRequest, to_api
@@ -68,6 +68,7 @@ class NetworkService:
         self._index = dnsindex.DnsIndex()
         self._lock = threading.RLock()
         self.warnings: list[str] = []
+        self.closed = False
         with self.db.write() as tx:
             self._ensure_predefined(tx, default_subnet)
 
@@ -268,7 +269,7 @@ class NetworkService:
                     store.put_endpoint(tx, ep)
             except BaseException:
                 if created_dns:
-                    self.loop.call(self.dns.remove(container_id))
+                    self._stop_dns(container_id, netns_path)
                 if host_if:
                     with netlink.host() as hipr:
                         endpoint.detach(hipr, host_if)
@@ -280,16 +281,23 @@ class NetworkService:
         udp = self.broker.socket(netns_path, socket.AF_INET, socket.SOCK_DGRAM)
         tcp = self.broker.socket(netns_path, socket.AF_INET, socket.SOCK_STREAM)
         try:
-            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            udp.bind(LISTEN)
-            tcp.bind(LISTEN)
-        except OSError as e:
+            udp.bind((LISTEN[0], 0))
+            tcp.bind((LISTEN[0], 0))
+            self.broker.nft(netns_path, render_dns(LISTEN[0], udp.getsockname()[1], tcp.getsockname()[1]))
+        except (OSError, NetworkError) as e:
             udp.close()
             tcp.close()
-            raise NetworkError(f"cannot start the embedded DNS server for container {container_id[:12]} on "
-                               f"{LISTEN[0]}:{LISTEN[1]}: {e.strerror}") from None
+            raise NetworkError(f"cannot start the embedded DNS server for container {container_id[:12]}: "
+                               f"{getattr(e, 'strerror', None) or e}") from None
         self.loop.start()
         self.loop.call(self.dns.add(container_id, udp, tcp))
+
+    def _stop_dns(self, container_id: str, netns_path: str) -> None:
+        self.loop.call(self.dns.remove(container_id))
+        try:
+            self.broker.nft(netns_path, render_dns_delete())
+        except NetworkError as e:   # the namespace may be gone with its container
+            log.debug("DNS rules of %s: %s", container_id[:12], e)
 
     def disconnect(self, container_id: str, network: str, force: bool = False) -> None:
         with self._lock:
@@ -318,7 +326,7 @@ class NetworkService:
                 raise
             self.portmap.release(gone_ports)
             if container_id in self.dns.keys() and not any(nets[e.network_id].user_defined for e in rest):
-                self.loop.call(self.dns.remove(container_id))
+                self._stop_dns(container_id, ep.netns_path)
             self._fix_default_route(ep, rest, nets)
         self._reindex()
 
@@ -502,6 +510,7 @@ class NetworkService:
                         bridge.delete(ipr, n.bridge)
             self.close()
             self.db.close()
+            self.closed = True
             return not busy
 
 

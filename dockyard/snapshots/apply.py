@@ -105,24 +105,28 @@ def apply_stream(raw: BinaryIO, root: str, *, whiteouts: str = "delete", lowers:
     if same_owner is None:
         same_owner = os.geteuid() == 0
     try:
-        stream = LayerStream(raw, compression, limits.max_bytes)
-        reader = TarReader(stream, limits.max_header_bytes, limits.max_entries)
-    except StreamError as e:
-        raise LayerError(f"layer: {e}") from None
-    try:
         root_fd = os.open(root, fsops.O_DIR)
     except OSError as e:
         raise LayerError(f"layer target {root!r}: {e.strerror}") from None
-    # With no lower layer the directory is the whole view: deleting is then the overlay result too.
-    overlay = whiteouts == "overlay" and bool(lowers)
-    applier = _Applier(root_fd, reader, overlay, [str(p) for p in lowers], same_owner)
+    stream = None
     try:
+        try:
+            # decompressing and hashing run in a thread, next to the file system work here
+            stream = LayerStream(raw, compression, limits.max_bytes, background=True)
+            reader = TarReader(stream, limits.max_header_bytes, limits.max_entries)
+        except StreamError as e:
+            raise LayerError(f"layer: {e}") from None
+        # With no lower layer the directory is the whole view: deleting is then the overlay result too.
+        overlay = whiteouts == "overlay" and bool(lowers)
+        applier = _Applier(root_fd, reader, overlay, [str(p) for p in lowers], same_owner)
         applier.run()
         try:
             stream.drain()
         except StreamError as e:
             raise LayerError(f"layer: {e}") from None
     finally:
+        if stream is not None:
+            stream.close()
         os.close(root_fd)
     return ApplyResult(stream.diff_id, stream.total, reader.count, applier.unpacked_size)
 

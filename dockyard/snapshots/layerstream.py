@@ -9,6 +9,8 @@ are hashed: the sha256 of the whole uncompressed stream is the layer's
 from __future__ import annotations
 
 import hashlib
+import queue
+import threading
 import zlib
 from typing import BinaryIO
 
@@ -21,6 +23,7 @@ _RAW_CHUNK = 1 << 18
 _ZSTD_PIECE = 1024
 _ZSTD_FILL = 1 << 20  # a fill feeds pieces until it has about this much output
 _GZIP_MAX_OUT = 1 << 20
+_AHEAD_CHUNKS = 8  # pieces (up to ~1 MiB each) decoded ahead in the background
 
 
 class StreamError(Exception):
@@ -41,9 +44,14 @@ class LayerStream:
 
     ``compression`` is "auto" (detect), "gzip", "zstd" or None (plain tar).
     Reading past ``max_bytes`` uncompressed bytes raises StreamError.
+
+    With ``background``, a thread reads, decompresses and hashes ahead (a few MiB) while the
+    caller works on what it read: zlib, zstd and sha256 let go of the GIL, so both run at once.
+    Errors of the thread are raised by ``read``; ``close`` stops it (call it when giving up early).
     """
 
-    def __init__(self, raw: BinaryIO, compression: str | None = "auto", max_bytes: int | None = None):
+    def __init__(self, raw: BinaryIO, compression: str | None = "auto", max_bytes: int | None = None,
+                 background: bool = False):
         self._raw = raw
         self._pending = b""  # compressed bytes read but not yet fed
         if compression == "auto":
@@ -53,14 +61,23 @@ class LayerStream:
             raise StreamError(f"unsupported compression: {compression!r}")
         self.compression = compression
         self.max_bytes = max_bytes
-        self.total = 0
+        self.total = 0  # bytes handed to the reader's buffer
+        self._produced = 0  # bytes decoded (ahead of ``total`` in the background)
         self._hash = hashlib.sha256()
         self._buf = bytearray()
-        self._eof = False
+        self._eof = False  # the reader's side reached the end
+        self._done = False  # the decoding side reached the end
         self._dec = None
         self._members = 0
         self._zin = b""  # zstd input being fed, from offset _zpos
         self._zpos = 0
+        self._decode = {None: self._decode_plain, "gzip": self._decode_gzip, "zstd": self._decode_zstd}[compression]
+        self._queue: queue.Queue | None = None
+        if background:
+            self._queue = queue.Queue(_AHEAD_CHUNKS)
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, name="layerstream", daemon=True)
+            self._thread.start()
 
     @property
     def diff_id(self) -> str:
@@ -91,58 +108,99 @@ class LayerStream:
                 return
             self._fill()
 
-    # -- internals ---------------------------------------------------------
+    def close(self) -> None:
+        """Stop the background thread (if any); the stream cannot be read any more."""
+        if self._queue is not None and self._thread.is_alive():
+            self._stop.set()
+            while self._thread.is_alive():
+                try:
+                    self._queue.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+            self._thread.join()
+        self._eof = True
+
+    # -- the reader's side ---------------------------------------------------
+    def _fill(self) -> None:
+        if self._queue is None:
+            data = self._next_chunk()
+        else:
+            data = self._queue.get()
+            if isinstance(data, BaseException):
+                self._eof = True
+                raise data
+        if not data:
+            self._eof = True
+            return
+        self.total += len(data)
+        self._buf += data
+
+    # -- the decoding side -----------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                data = self._next_chunk()
+                self._put(data)
+                if not data:
+                    return
+        except BaseException as e:  # handed to the reader, which raises it
+            self._put(e)
+
+    def _put(self, item) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _next_chunk(self) -> bytes:
+        """The next piece of tar bytes, hashed and counted against the limit; b"" at the end."""
+        while not self._done:
+            data = self._decode()
+            if data:
+                self._produced += len(data)
+                if self.max_bytes is not None and self._produced > self.max_bytes:
+                    raise StreamError(f"uncompressed size is larger than the limit of {self.max_bytes} bytes")
+                self._hash.update(data)
+                return data
+        return b""
+
     def _take_raw(self) -> bytes:
         if self._pending:
             data, self._pending = self._pending, b""
             return data
         return self._raw.read(_RAW_CHUNK)
 
-    def _emit(self, data: bytes) -> None:
+    def _decode_plain(self) -> bytes:
+        data = self._take_raw()
         if not data:
-            return
-        self.total += len(data)
-        if self.max_bytes is not None and self.total > self.max_bytes:
-            raise StreamError(f"uncompressed size is larger than the limit of {self.max_bytes} bytes")
-        self._hash.update(data)
-        self._buf += data
+            self._done = True
+        return data
 
-    def _fill(self) -> None:
-        if self.compression is None:
-            data = self._take_raw()
-            if not data:
-                self._eof = True
-            self._emit(data)
-        elif self.compression == "gzip":
-            self._fill_gzip()
-        else:
-            self._fill_zstd()
-
-    def _fill_gzip(self) -> None:
+    def _decode_gzip(self) -> bytes:
         if self._dec is None:
             data = self._take_raw()
             if not data:
                 if self._members == 0:
                     raise StreamError("gzip stream truncated: it is empty")
-                self._eof = True
-                return
+                self._done = True
+                return b""
             if self._members and data.strip(b"\0") == b"":
-                return  # zero padding after the last member is tolerated
+                return b""  # zero padding after the last member is tolerated
             self._dec = zlib.decompressobj(wbits=31)
             self._members += 1
-            self._feed_gzip(data)
-            return
+            return self._feed_gzip(data)
         if self._dec.unconsumed_tail:
-            self._feed_gzip(self._dec.unconsumed_tail)
-            return
+            return self._feed_gzip(self._dec.unconsumed_tail)
         data = self._take_raw()
         if not data:
             raise StreamError("gzip stream truncated before its trailer")
-        self._feed_gzip(data)
+        return self._feed_gzip(data)
 
-    def _feed_gzip(self, data: bytes) -> None:
+    def _feed_gzip(self, data: bytes) -> bytes:
         try:
-            self._emit(self._dec.decompress(data, _GZIP_MAX_OUT))
+            out = self._dec.decompress(data, _GZIP_MAX_OUT)
         except zlib.error as e:
             raise StreamError(f"corrupt gzip stream: {e}") from None
         if self._dec.eof:
@@ -150,8 +208,9 @@ class LayerStream:
             self._dec = None
             if rest:
                 self._pending = rest + self._pending
+        return out
 
-    def _fill_zstd(self) -> None:
+    def _decode_zstd(self) -> bytes:
         import zstandard  # lazy: keeps the CLI's start fast
 
         if self._zpos >= len(self._zin):
@@ -162,11 +221,11 @@ class LayerStream:
                 raise StreamError("zstd stream truncated: the last frame is incomplete")
             if self._members == 0:
                 raise StreamError("zstd stream truncated: it is empty")
-            self._eof = True
-            return
+            self._done = True
+            return b""
         out: list[bytes] = []
         produced = 0
-        limit = None if self.max_bytes is None else self.max_bytes - self.total
+        limit = None if self.max_bytes is None else self.max_bytes - self._produced
         end = len(self._zin)
         with memoryview(self._zin) as view:
             while self._zpos < end and produced < _ZSTD_FILL:
@@ -187,7 +246,7 @@ class LayerStream:
                 if self._dec.eof:
                     self._zpos -= len(self._dec.unused_data)  # the next frame starts there
                     self._dec = None
-        self._emit(b"".join(out) if len(out) != 1 else out[0])
+        return b"".join(out) if len(out) != 1 else out[0]
 
 
 def _read_head(raw: BinaryIO, n: int) -> bytes:

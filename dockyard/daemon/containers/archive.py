@@ -55,8 +55,8 @@ def _stat(fs, req: pathstat.Request, ref: str) -> pathstat.PathStat:
 
 
 async def stat_archive(svc, ref: str, path: str) -> Response:
-    doc = svc.get(ref)
     req = _parse(path)
+    doc = svc.get(ref)
     async with container_fs(svc, doc) as fs:
         st = await asyncio.to_thread(_stat, fs, req, ref)
     return Response(200, headers=[(pathstat.HEADER, st.header_value())])
@@ -86,8 +86,8 @@ def _open_get(fs, req: pathstat.Request, ref: str):
 
 
 async def get_archive(svc, req, ref: str, path: str):
-    doc = svc.get(ref)
     preq = _parse(path)
+    doc = svc.get(ref)
     async with container_fs(svc, doc) as fs:
         try:
             st, source = await asyncio.to_thread(_open_get, fs, preq, ref)
@@ -181,8 +181,8 @@ def _extract(fs, dest: str, body, opts: tarin.Options) -> int:
 
 
 async def put_archive(svc, req, ref: str, path: str, no_overwrite: bool = False, copy_uidgid: bool = False):
-    doc = svc.get(ref)
     preq = _parse(path)
+    doc = svc.get(ref)
     async with container_fs(svc, doc) as fs:
         dest = await asyncio.to_thread(_destination, fs, preq, ref)
         owner = await asyncio.to_thread(_owner, fs, doc) if copy_uidgid else None

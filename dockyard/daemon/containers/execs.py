@@ -125,23 +125,31 @@ class ExecService:
                 raise ApiError(500, str(ex)) from None
             svc.emit(doc, f"exec_start: {' '.join(proc['args'])}", {"execID": exec_id})
             return
+        from .logs import frame
         from .streams import pump
+        # like dockerd: hijack first; a failure to start is written into the stream and the exec's
+        # exit code (126, or 127 for a missing command) is what the client reads from /exec/{id}/json
+        conn = await req.hijack("application/vnd.docker.raw-stream" if tty
+                                else "application/vnd.docker.multiplexed-stream")
         try:
             pid, reader, writer = await svc.shim.exec_attach(
                 doc["Id"], exec_id, proc, tty=tty, stdin=e["OpenStdin"], stdout=e["OpenStdout"],
                 stderr=e["OpenStderr"], console_size=tuple(size) if size else None)
         except Exception as ex:
+            msg = f"OCI runtime exec failed: {ex}: unknown"
             e["Running"] = False
-            e["ExitCode"] = 126
-            msg = str(ex)
-            status = 400 if ("executable file not found" in msg or "no such file" in msg) else 500
-            if status == 400:
-                e["ExitCode"] = 127
-            raise ApiError(status, msg) from None
+            e["ExitCode"] = 127 if ("executable file not found" in msg or "no such file" in msg) else 126
+            fut = self.done.get(exec_id)
+            if fut is not None and not fut.done():
+                fut.set_result(e["ExitCode"])
+            data = (msg + "\r\n").encode()
+            try:
+                await conn.write(data if tty else frame("stdout", data))
+            finally:
+                await conn.close()
+            return
         e["Pid"] = pid
         svc.emit(doc, f"exec_start: {' '.join(proc['args'])}", {"execID": exec_id})
-        conn = await req.hijack("application/vnd.docker.raw-stream" if tty
-                                else "application/vnd.docker.multiplexed-stream")
         await pump(conn, reader, writer, stdin=e["OpenStdin"], detach_keys=e["DetachKeys"])
         # the output ended: the process has exited; its code arrives through the shim's events
         try:

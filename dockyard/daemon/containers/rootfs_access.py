@@ -28,27 +28,22 @@ _NETWORK_FILES = (("ResolvConfPath", "/etc/resolv.conf"), ("HostnamePath", "/etc
                   ("HostsPath", "/etc/hosts"))
 
 
-def mount_list(doc: dict) -> list[tuple[str, str, bool]]:
-    """(destination, host source, read-write) of the record's volumes, binds and network files."""
+def mount_list(doc: dict) -> list[tuple]:
+    """(destination, host source, read-write, volume subpath) of the record's volumes and binds,
+    and of the network files."""
     out, dests = [], set()
     for m in doc.get("Mounts") or []:
         kind, src, dest = m.get("Type"), m.get("Source") or "", m.get("Destination") or ""
         if kind not in ("volume", "bind") or not src or not dest:
             continue
-        sub = m.get("_subpath")
-        if kind == "volume" and sub:
-            base = os.path.realpath(src)
-            full = os.path.realpath(os.path.join(base, sub))
-            if full != base and not full.startswith(base + "/"):
-                continue   # specgen refused it at start
-            src = full
-        out.append((dest, src, bool(m.get("RW", True))))
+        sub = (m.get("_subpath") or "") if kind == "volume" else ""
+        out.append((dest, src, bool(m.get("RW", True)), sub))
         dests.add(clean(dest))
     writable = not (doc.get("HostConfig") or {}).get("ReadonlyRootfs")
     for key, dest in _NETWORK_FILES:
         path = doc.get(key) or ""
         if path and dest not in dests and os.path.isfile(path):
-            out.append((dest, path, writable))
+            out.append((dest, path, writable, ""))
     return out
 
 

@@ -34,12 +34,22 @@ MAX_RETRIES = 64     # a name that keeps changing under us
 _DIR, _MISSING, _NOTDIR = "dir", "missing", "notdir"
 
 
+class ReadOnlyPath(OSError):
+    """``create`` would have made a directory in a read-only mount (or a read-only rootfs)."""
+
+    def __init__(self, path: str, mount: "Mount | None"):
+        super().__init__(errno.EROFS, "read-only file system", path)
+        self.mount = mount
+
+
 @dataclass(frozen=True)
 class Mount:
-    """A volume or bind mount: ``destination`` in the container (resolved), ``source`` on the host."""
+    """A volume or bind mount: ``destination`` in the container (resolved), ``source`` on the host
+    (``subpath``: the part of a volume mounted, below ``source``)."""
     destination: str
     source: str
     rw: bool = True
+    subpath: str = ""
 
 
 class Resolved:
@@ -107,7 +117,8 @@ def clean(path: str) -> str:
 
 
 class ContainerFS:
-    """The rootfs with mounts over it; ``mounts``: (destination, host source, rw) in any order."""
+    """The rootfs with mounts over it; ``mounts``: (destination, host source, rw[, subpath]) in any
+    order."""
 
     def __init__(self, rootfs: str, mounts=(), *, rootfs_writable: bool = True):
         self.rootfs_writable = rootfs_writable
@@ -116,8 +127,8 @@ class ContainerFS:
         # tests set this to change the tree between a step's lstat and its open (a racing container)
         self.on_step = None
         try:
-            for dest, source, rw in sorted(mounts, key=lambda m: len(split(m[0]))):
-                self.add_mount(dest, source, rw)
+            for m in sorted(mounts, key=lambda m: len(split(m[0]))):
+                self.add_mount(*m)
         except BaseException:
             self.close()
             raise
@@ -133,13 +144,13 @@ class ContainerFS:
     def __exit__(self, *exc):
         self.close()
 
-    def add_mount(self, destination: str, source: str, rw: bool = True) -> None:
+    def add_mount(self, destination: str, source: str, rw: bool = True, subpath: str = "") -> None:
         """Mount ``source`` at ``destination``, resolved in the container as the runtime does
         (deepest last, so a mount inside another one is found through it)."""
         with self.resolve(destination, follow_last=True, must_exist=False) as r:
             dest = r.path
         if dest != "/":
-            self.mounts[dest] = Mount(dest, source, rw)
+            self.mounts[dest] = Mount(dest, source, rw, subpath)
 
     # -- resolution -------------------------------------------------------------------------------
     def resolve(self, path: str, *, follow_last: bool = False, must_exist: bool = True,
@@ -148,9 +159,10 @@ class ContainerFS:
 
         ``follow_last``: a symlink in the last place is followed too (otherwise it is the answer).
         ``must_exist``: raise FileNotFoundError when it does not exist (else ``exists`` is False and
-        ``path`` is the lexical rest). ``create``: make missing directories (0755, root) on the way;
-        the path then always resolves to a directory. A non-directory in the middle of the path
-        raises NotADirectoryError; more than MAX_SYMLINKS symlinks raises ELOOP.
+        ``path`` is the lexical rest). ``create``: make missing directories (0755, root) on the way,
+        never in a read-only mount or rootfs (ReadOnlyPath); the path then always resolves to a
+        directory (``name`` None). A non-directory in the middle of the path (or at its end, with
+        ``create``) raises NotADirectoryError; more than MAX_SYMLINKS symlinks raises ELOOP.
         """
         todo = split(path)
         todo.reverse()          # a stack: the next component is todo[-1]
@@ -168,12 +180,17 @@ class ContainerFS:
                 cpath = _join(stack, c)
                 m = self.mounts.get(cpath)
                 if m is not None:
-                    frame = self._enter_mount(m, c, last)
-                    if frame is not None:
-                        stack.append(frame)
+                    try:
+                        fd, fname = self._open_source(m)
+                    except FileNotFoundError:
+                        stack.append(_Frame(c, -1, _MISSING, m))
                         continue
-                    if last:   # a file mount: the file in its source's directory
-                        return self._file_mount(m, cpath)
+                    if fname is None:
+                        stack.append(_Frame(c, fd, _DIR, m))
+                        continue
+                    if last and not create:   # a file mount: the file in its source's directory
+                        return Resolved(cpath, fd, fname, m, m.rw)
+                    os.close(fd)
                     raise NotADirectoryError(errno.ENOTDIR, "not a directory", cpath)
                 if top.kind == _NOTDIR:
                     raise NotADirectoryError(errno.ENOTDIR, "not a directory", _path(stack))
@@ -184,6 +201,8 @@ class ContainerFS:
                     st = _lstat_at(top.fd, c)
                     if st is None:
                         if create:
+                            if not self._writable(top.mount):
+                                raise ReadOnlyPath(cpath, top.mount)
                             try:
                                 os.mkdir(c, 0o755, dir_fd=top.fd)
                             except FileExistsError:
@@ -252,21 +271,38 @@ class ContainerFS:
     def _writable(self, mount: Mount | None) -> bool:
         return self.rootfs_writable if mount is None else mount.rw
 
-    def _enter_mount(self, m: Mount, name: str, last: bool) -> _Frame | None:
-        """A frame for a directory mount; None when the source is not a directory."""
+    def _open_source(self, m: Mount) -> tuple[int, str | None]:
+        """(descriptor, None) for a directory source, (descriptor of its directory, name) for a
+        file. The source is a host path (opened normally); a volume's ``subpath`` is inside the
+        volume, so the container controls it: it is walked without following any symlink.
+        FileNotFoundError when there is nothing (usable) there."""
         try:
             fd = os.open(m.source, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except NotADirectoryError:
-            return None
-        except FileNotFoundError:
-            return _Frame(name, -1, _MISSING, m)
-        return _Frame(name, fd, _DIR, m)
-
-    def _file_mount(self, m: Mount, cpath: str) -> Resolved:
-        real = os.path.realpath(m.source)
-        parent, base = os.path.split(real)
-        fd = os.open(parent or "/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        return Resolved(cpath, fd, base, m, m.rw)
+            if m.subpath:
+                raise FileNotFoundError(errno.ENOENT, "volume is not a directory", m.destination) from None
+            parent, base = os.path.split(os.path.realpath(m.source))
+            return os.open(parent or "/", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC), base
+        comps = split(m.subpath)
+        try:
+            for i, c in enumerate(comps):
+                st = _lstat_at(fd, c)
+                if st is None or stat.S_ISLNK(st.st_mode):
+                    raise FileNotFoundError(errno.ENOENT, "volume subpath does not exist", m.destination)
+                if not stat.S_ISDIR(st.st_mode):
+                    if i == len(comps) - 1 and stat.S_ISREG(st.st_mode):
+                        return fd, c
+                    raise FileNotFoundError(errno.ENOENT, "volume subpath does not exist", m.destination)
+                try:
+                    nfd = os.open(c, O_DIR, dir_fd=fd)
+                except OSError:
+                    raise FileNotFoundError(errno.ENOENT, "volume subpath does not exist", m.destination) from None
+                os.close(fd)
+                fd = nfd
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, None
 
     def mount_at(self, path: str) -> Mount | None:
         """The mount whose destination is exactly ``path`` (resolved), if any."""
@@ -274,12 +310,8 @@ class ContainerFS:
 
     def open_mount(self, m: Mount) -> Resolved:
         """The mount's source as an entry (a directory: ``name`` None; a file: in its directory)."""
-        frame = self._enter_mount(m, posixpath.basename(m.destination), True)
-        if frame is None:
-            return self._file_mount(m, m.destination)
-        if frame.kind == _MISSING:
-            raise FileNotFoundError(errno.ENOENT, "mount source does not exist", m.destination)
-        return Resolved(m.destination, frame.fd, None, m, m.rw)
+        fd, name = self._open_source(m)
+        return Resolved(m.destination, fd, name, m, m.rw)
 
     def read_file(self, path: str, limit: int = 16 << 20) -> bytes | None:
         """The contents of a regular file in the container (symlinks followed in scope); None when

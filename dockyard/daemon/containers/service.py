@@ -460,8 +460,10 @@ class ContainerService:
         return {"ContainersDeleted": deleted, "SpaceReclaimed": reclaimed}
 
     def size_rw(self, cid: str) -> int:
+        """Docker's SizeRw: the apparent size of the files in the writable layer (not blocks)."""
+        from ...volumes.store import dir_size
         try:
-            return self.d.snapshotter.usage(cid).size
+            return dir_size(str(self.d.snapshotter.layers(cid).upper))[0]
         except Exception:
             return 0
 
@@ -474,9 +476,6 @@ class ContainerService:
     def inspect(self, ref: str, size: bool = False) -> dict:
         doc = dict(self.get(ref))
         doc = {k: v for k, v in doc.items() if not k.startswith("_")}
-        # dockerd's omitempty: absent rather than null (moby's swagger types these as arrays/objects)
-        doc["HostConfig"] = {k: v for k, v in doc["HostConfig"].items() if v is not None}
-        doc["Config"] = {k: v for k, v in doc["Config"].items() if v is not None}
         doc["Mounts"] = [{k: v for k, v in m.items() if not k.startswith("_")} for m in doc.get("Mounts") or []]
         doc["GraphDriver"] = {"Name": self.d.snapshotter_name, "Data": self._graph_data(doc["Id"])}
         if size:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from ...snapshots import fsops
 from ...snapshots.layerstream import LayerStream, StreamError
 from ...snapshots.tarstream import BLK, CHR, FIFO, LNK, SYM, Entry, TarError, TarReader
-from .securefs import O_DIR, ContainerFS, Resolved
+from .securefs import O_DIR, ContainerFS, ReadOnlyPath, Resolved
 
 _TMP_PREFIX = ".dockyard-cp-"
 _O_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -178,8 +178,13 @@ class Extractor:
         self._forget()
         try:
             r = self.fs.resolve(cpath, follow_last=True, create=True)
+        except ReadOnlyPath as e:
+            raise ReadOnlyError(VOLUME_READONLY if e.mount is not None else ROOTFS_READONLY) from None
         except NotADirectoryError as e:
             raise ExtractError(f"cannot extract into {e.filename or cpath}: not a directory") from None
+        if r.name is not None:   # never write next to an entry that is not a directory
+            r.close()
+            raise ExtractError(f"cannot extract into {cpath}: not a directory")
         self._cache = (cpath, r)
         return r
 
@@ -206,6 +211,8 @@ class Extractor:
                 if not is_dir and e.is_dir:
                     raise ExtractError(f"cannot overwrite non-directory \"{cpath}\" with directory \"{e.name}\"")
             if is_dir and not e.is_dir:
+                if any(d.startswith(cpath + "/") for d in self.fs.mounts):
+                    raise OSError(errno.EBUSY, f"extracting {cpath}: a mount point is below it")
                 shutil.rmtree(base, dir_fd=pfd)
                 existing = None
             elif not is_dir and not e.is_regular:   # a regular file replaces by rename
@@ -335,6 +342,8 @@ class Extractor:
         except (FileNotFoundError, NotADirectoryError):
             return
         with r:
+            if not r.writable:
+                return   # a symlink swapped in since leads into a read-only mount
             try:
                 fd = r.open_dir()
             except OSError:

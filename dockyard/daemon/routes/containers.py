@@ -262,6 +262,11 @@ def register(app, daemon) -> None:
         return await put_archive(svc, req, req.params["id"], req.q("path") or "",
                                  no_overwrite=req.qbool("noOverwriteDirNonDir"), copy_uidgid=req.qbool("copyUIDGID"))
 
+    @app.route("POST", "/commit")
+    async def commit(req):
+        from ..containers.commit import commit as commit_fn
+        return json_response({"Id": await commit_fn(svc, req)}, status=201)
+
     # ---- exec -----------------------------------------------------------------------------------
     @app.route("POST", "/containers/{id}/exec")
     async def exec_create(req):

@@ -153,6 +153,25 @@ def register(app, daemon) -> None:
         await stream.close()
         return stream
 
+    # Networking proper is its own issue; until then the only networks are the built-in modes, so
+    # there is nothing to prune, and no build cache exists yet either (answers that are true today).
+    @app.route("GET", "/networks")
+    async def networks(req):
+        return json_response([{"Name": n, "Id": n, "Created": "0001-01-01T00:00:00Z", "Scope": "local",
+                               "Driver": n, "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": None,
+                                                                         "Config": []},
+                               "Internal": False, "Attachable": False, "Ingress": False, "ConfigFrom": {"Network": ""},
+                               "ConfigOnly": False, "Containers": {}, "Options": {}, "Labels": {}}
+                              for n in ("host", "none")])
+
+    @app.route("POST", "/networks/prune")
+    async def networks_prune(req):
+        return json_response({"NetworksDeleted": []})
+
+    @app.route("POST", "/build/prune")
+    async def build_prune(req):
+        return json_response({"CachesDeleted": [], "SpaceReclaimed": 0})
+
     @app.route("GET", "/system/df")
     async def df(req):
         loop = asyncio.get_running_loop()

@@ -17,7 +17,7 @@ Example (TOML)::
     anonymous = ["pull"]             # what clients without credentials may do everywhere
 
     [[auth.rules]]                   # without rules: authenticated accounts may do everything
-    account = "alice"                # a user, "*" for any authenticated user, "" for anonymous
+    account = "alice"                # a user, "*" for any authenticated user, "" for everyone
     repository = "alice/*"
     actions = ["pull", "push", "delete"]
 """

@@ -18,7 +18,7 @@ import pytest
 from cli_daemons import DOCKERD, Dockerd, api
 from cli_helpers import Runner
 
-DAEMONS = ["dockerd"]
+DAEMONS = ["dockerd", "dockyardd"]
 DOCKER_CLI = shutil.which("docker")
 
 
@@ -38,8 +38,8 @@ def daemon(request):
             pytest.skip("dockerd is absent (Debian package docker.io)")
         base = tempfile.mkdtemp(prefix="dycli-", dir="/tmp")  # short: unix socket paths are limited
         d = Dockerd(base, f"dycli{os.getpid()}")
-    else:  # pragma: no cover - filled in when dockyardd exists
-        pytest.skip(f"unknown daemon {request.param}")
+    else:
+        d = DockyarddUnderTest()
     try:
         try:
             d.start()
@@ -51,6 +51,27 @@ def daemon(request):
         left = d.stop()
         if left:
             warnings.warn("CLI daemon fixture left behind:\n  " + "\n  ".join(left))
+
+
+class DockyarddUnderTest:
+    """tests/dockyardd_support.Dockyardd with the interface the CLI tests use."""
+
+    name = "dockyardd"
+
+    def __init__(self):
+        from dockyardd_support import Dockyardd
+        self._d = Dockyardd(tempfile.mkdtemp(prefix="dycli-dy-", dir="/tmp"))
+        self.base, self.sock, self.host = self._d.base, self._d.sock, self._d.host
+
+    def start(self):
+        self._d.start()
+
+    def log_tail(self, n: int = 3000) -> str:
+        return self._d.log()[-n:]
+
+    def stop(self) -> list[str]:
+        self._d.cleanup()
+        return [f"could not remove {self.base}"] if os.path.exists(self.base) else []
 
 
 def _load_busybox(sock: str) -> None:

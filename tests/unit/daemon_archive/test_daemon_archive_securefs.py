@@ -163,6 +163,12 @@ def test_create_makes_directories_inside(tree):
         assert not (tree.parent / "new").exists()
         with pytest.raises(NotADirectoryError):
             fs.resolve("/etc/shadow/x", create=True)
+    with ContainerFS(str(tree), rootfs_writable=False) as fs:
+        with pytest.raises(OSError) as e:
+            fs.resolve("/a/new", create=True)
+        assert e.value.errno == errno.EROFS and not (tree / "a" / "new").exists()
+        with fs.resolve("/a/b", create=True) as r:   # nothing to make: fine
+            assert r.path == "/a/b"
 
 
 def test_mounts_are_served_from_their_sources(tree, tmp_path):
@@ -194,6 +200,28 @@ def test_mounts_are_served_from_their_sources(tree, tmp_path):
             fs.resolve("/data/root/etc/shadow")
         with pytest.raises(NotADirectoryError):
             fs.resolve("/etc/hosts/x")
+
+
+def test_volume_subpath_is_walked_without_following_symlinks(tree, tmp_path):
+    """The subpath lives in the volume, which the container writes: a symlink it plants there
+    (here to the host's /etc) must not become the mount's source."""
+    vol = tmp_path / "vol"
+    (vol / "sub" / "dir").mkdir(parents=True)
+    (vol / "sub" / "dir" / "f").write_text("in subpath")
+    (vol / "sub" / "file").write_text("a file subpath")
+    os.symlink(str(tree.parent / "etc"), vol / "evil")
+    (tree / "m1").mkdir()
+    (tree / "m3").mkdir()
+    (tree / "etc" / "m2").write_text("")
+    mounts = [("/m1", str(vol), True, "sub/dir"), ("/etc/m2", str(vol), True, "sub/file"),
+              ("/m3", str(vol), True, "evil")]
+    with ContainerFS(str(tree), mounts) as fs:
+        assert read(fs.resolve("/m1/f")) == "in subpath"
+        assert read(fs.resolve("/etc/m2")) == "a file subpath"
+        with pytest.raises(FileNotFoundError):
+            fs.resolve("/m3/shadow")
+        with pytest.raises(FileNotFoundError):
+            fs.open_mount(fs.mount_at("/m3"))
 
 
 def test_mount_destination_through_a_rootfs_symlink(tree, tmp_path):

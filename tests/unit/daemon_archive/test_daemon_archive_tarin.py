@@ -142,14 +142,27 @@ def test_read_only_volume_and_rootfs_are_refused_whatever_the_path(root, tmp_pat
     (root / "rw").mkdir()
     os.symlink("/ro", root / "tmp" / "to-ro")   # planted by the container
     mounts = [("/ro", str(ro), False), ("/rw", str(rw), True)]
-    with pytest.raises(tarin.ReadOnlyError, match="mounted volume is marked read-only"):
-        put(root, "/tmp", tar(("to-ro/f", "f", b"x")), mounts)
+    for name in ("to-ro/f", "to-ro/newdir/f"):   # not even a parent directory is made in it
+        with pytest.raises(tarin.ReadOnlyError, match="mounted volume is marked read-only"):
+            put(root, "/tmp", tar((name, "f", b"x")), mounts)
     assert os.listdir(ro) == []
     put(root, "/rw", tar(("ok", "f", b"y")), mounts, rootfs_writable=False)
     assert (rw / "ok").read_bytes() == b"y"
     with pytest.raises(tarin.ReadOnlyError, match="container rootfs is marked read-only"):
         put(root, "/rw", tar(("sub", "l", "/tmp"), ("sub/f", "f", b"x")), mounts, rootfs_writable=False)
     assert not (root / "tmp" / "f").exists()
+
+
+def test_a_file_mount_is_not_a_directory_to_extract_into(root, tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "hosts").write_text("127.0.0.1 localhost\n")
+    (root / "etc" / "hosts").write_text("")
+    mounts = [("/etc/hosts", str(files / "hosts"), True)]
+    for name in ("etc/hosts/x", "etc/hosts/sub/x"):
+        with pytest.raises(tarin.ExtractError, match="not a directory"):
+            put(root, "/", tar((name, "f", b"x")), mounts)
+    assert os.listdir(files) == ["hosts"]   # nothing written beside the mount's source
 
 
 def test_hard_link_across_mounts_is_refused(root, tmp_path):
@@ -172,6 +185,10 @@ def test_entry_on_a_mount_point(root, tmp_path):
     assert (vol / "x").read_bytes() == b"in volume" and os.stat(vol).st_mode & 0o777 == 0o750
     with pytest.raises(OSError, match="busy"):
         put(root, "/", tar(("data", "f", b"replace the mount point")), mounts)
+    (root / "outer" / "inner").mkdir(parents=True)
+    with pytest.raises(OSError, match="mount point is below"):
+        put(root, "/", tar(("outer", "f", b"x")), [("/outer/inner", str(vol), True)])
+    assert (root / "outer" / "inner").is_dir()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")

@@ -13,7 +13,7 @@ def _body(script: str, table: str) -> list[str]:
 
 def test_only_own_tables_replaced_atomically():
     s = render(T, [], [])
-    tables = {ln.split()[2] for ln in s.splitlines() if ln.startswith(("table ", "delete table "))}
+    tables = {ln.split("table ip ")[1].split()[0] for ln in s.splitlines() if "table ip " in ln}
     assert tables == {"dyt", "dyt-nat"}
     assert s.startswith("table ip dyt {}\ndelete table ip dyt\ntable ip dyt {\n")
     assert "flush ruleset" not in s

@@ -1,9 +1,10 @@
 """Scopes (``repository:NAME:pull,push``) and the access rules that grant them.
 
 Actions: ``pull``, ``push``, ``delete`` on repositories; ``*`` on ``registry:catalog``. A rule
-grants actions to an account (a name, ``*`` for any authenticated account, ``""`` for anonymous
-clients) on repositories matching a glob (``team/*``). Without rules, every authenticated
-account may do everything; anonymous clients get the ``anonymous`` actions on every repository.
+grants actions to an account (a name, ``*`` for any authenticated account, ``""`` for everyone,
+anonymous clients included) on repositories matching a glob (``team/*``). Without rules for
+accounts, every authenticated account may do everything; everyone gets the ``anonymous`` actions
+on every repository.
 """
 from __future__ import annotations
 
@@ -58,10 +59,8 @@ class Rule:
     actions: frozenset[str]
 
     def matches(self, account: str | None, name: str) -> bool:
-        if account is None:
-            if self.account != "":
-                return False
-        elif self.account not in ("*", account):
+        """Rules for anonymous clients apply to everyone (an account can do what nobody can)."""
+        if self.account != "" and (account is None or self.account not in ("*", account)):
             return False
         return fnmatch.fnmatchcase(name, self.repository)
 
@@ -86,10 +85,8 @@ class Policy:
             return frozenset({"*"}) if account is not None else frozenset()
         if scope_type != "repository":
             return frozenset()
-        granted: set[str] = set()
-        if account is None:
-            granted |= self.anonymous
-        elif not self.rules:
+        granted: set[str] = set(self.anonymous)
+        if account is not None and not any(r.account != "" for r in self.rules):
             granted |= REPO_ACTIONS
         for rule in self.rules:
             if rule.matches(account, name):
