@@ -485,8 +485,11 @@ class NetworkService:
         self._reindex()
 
     def close(self) -> None:
-        """Stop listeners, proxies and helpers; the kernel state stays (containers keep running)."""
+        """Stop listeners, proxies and helpers and close the state; the kernel state stays
+        (containers keep running with their network while the daemon is away)."""
         with self._lock:
+            if self.closed:
+                return
             if self.loop.loop is not None:
                 try:
                     self.loop.call(self.dns.close())
@@ -495,11 +498,15 @@ class NetworkService:
             self.portmap.close()
             self.loop.stop()
             self.broker.close()
+            self.db.close()
+            self.closed = True
 
     def shutdown(self) -> bool:
         """Daemon stop: with no container connected, remove Dockyard's rules and bridges (True);
         otherwise keep them for the running containers (False). Then ``close()``."""
         with self._lock:
+            if self.closed:
+                return False
             with self.db.read() as tx:
                 busy = bool(store.endpoints(tx))
                 nets = self._bridge_networks(tx)
@@ -509,8 +516,6 @@ class NetworkService:
                     for n in nets:
                         bridge.delete(ipr, n.bridge)
             self.close()
-            self.db.close()
-            self.closed = True
             return not busy
 
 

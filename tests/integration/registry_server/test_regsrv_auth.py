@@ -5,7 +5,7 @@ import time
 from urllib.parse import urlencode
 
 import pytest
-from conftest import Api, basic, needs_openssl, self_signed, sha, unverified_tls
+from regsrv_support import Api, basic, layer_tar, needs_openssl, self_signed, sha, unverified_tls
 
 from dockyard.images.content import ContentStore
 from dockyard.registry import errors as client_errors
@@ -78,7 +78,6 @@ def test_mount_needs_pull_access_to_the_source(start_server, htpasswd):
 
 
 def test_our_client_with_basic_auth(start_server, htpasswd, tmp_path):
-    from conftest import layer_tar
     srv = start_server(auth={"mode": "htpasswd", "htpasswd": htpasswd})
     alice = Api(srv.host, basic("alice", "wonderland"))
     digest, _ = alice.push_image("cli/basic", "1", [layer_tar({"f": os.urandom(1000)})])
@@ -181,7 +180,6 @@ def test_oauth_password_and_refresh_grants(token_server):
 
 
 def test_our_client_follows_the_token_flow(token_server, tmp_path):
-    from conftest import layer_tar
     srv = token_server
     store = ContentStore(tmp_path / "src")
     layer = layer_tar({"data": os.urandom(5000)})

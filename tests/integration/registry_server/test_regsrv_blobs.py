@@ -2,7 +2,7 @@
 import os
 import socket
 
-from conftest import Api, sha
+from regsrv_support import Api, sha
 
 
 def test_version_check_and_unknown_endpoints(api):

@@ -10,7 +10,7 @@ import tempfile
 import time
 
 import pytest
-from conftest import Api, basic, layer_tar, needs_openssl, needs_skopeo, self_signed, sha, skopeo, write_oci_layout
+from regsrv_support import Api, layer_tar, needs_openssl, needs_skopeo, self_signed, sha, skopeo, write_oci_layout
 
 from dockyard.images.content import ContentStore
 from dockyard.registry.auth import Credentials

@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from conftest import REPO, Api, layer_tar, sha
+from regsrv_support import REPO, Api, layer_tar, sha
 
 
 def _cli(*args) -> subprocess.CompletedProcess:
@@ -29,7 +29,7 @@ def test_garbage_collect(spawn_server, tmp_path):
     srv.stop()
     p = _cli("garbage-collect", "--root", str(root))
     assert p.returncode == 0, p.stderr
-    assert f"deleting blob {sha(only_a)}" in p.stdout and f"deleting manifest" not in p.stdout
+    assert f"deleting blob {sha(only_a)}" in p.stdout and "deleting manifest" not in p.stdout
     assert "removed 4 blobs" in p.stdout                       # a's layer, config, manifest, the stray blob
     srv = spawn_server(root=root, port=srv.port)
     api = Api(srv.host)

@@ -1,7 +1,7 @@
 """Manifests, tags, the catalog, referrers and deletes over HTTP."""
 import json
 
-from conftest import Api, layer_tar, sha
+from regsrv_support import Api, layer_tar, sha
 
 from dockyard.spec import image as spec
 

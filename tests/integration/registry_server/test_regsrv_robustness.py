@@ -7,7 +7,7 @@ import random
 import socket
 import time
 
-from conftest import Api, sha
+from regsrv_support import Api, sha
 
 from dockyard.spec import image as spec
 
