@@ -143,7 +143,10 @@ class DnsServer:
         limit = 65535 if tcp else M.udp_limit(q)
         local = self.local_answer(key, q)
         if local is not None:
-            return M.truncate(local, limit)
+            try:
+                return M.truncate(local, limit)
+            except M.DNSError:     # a name that cannot be written back (not ASCII, label too long)
+                return M.error_reply(data, M.SERVFAIL)
         out = await self.forward(key, data, tcp, q.id)
         if out is None:
             log.debug("no upstream answered %s for %s", qs.name, key)

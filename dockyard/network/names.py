@@ -31,6 +31,17 @@ def check_network_name(name: str) -> str:
     return name
 
 
+_DNS_LABEL = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})$")
+
+
+def check_dns_name(name: str, what: str = "network alias") -> str:
+    """A name the embedded DNS server can answer for: dot-separated labels of [A-Za-z0-9_-]."""
+    if not isinstance(name, str) or not 0 < len(name) <= 253 or \
+            not all(_DNS_LABEL.match(label) for label in name.split(".")):
+        raise InvalidParameter(f"invalid {what} {name!r}: dot-separated labels of up to 63 letters, digits, '-', '_'")
+    return name
+
+
 def check_mac(mac: str) -> str:
     if not isinstance(mac, str) or not _MAC.match(mac):
         raise InvalidParameter(f"invalid MAC address {mac!r}")

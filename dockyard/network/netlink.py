@@ -5,6 +5,7 @@ pyroute2 is imported here, lazily, so importing the networking package stays che
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from .errors import NetworkError
@@ -13,6 +14,12 @@ ENOENT, ESRCH, EEXIST, ENODEV, EADDRNOTAVAIL = 2, 3, 17, 19, 99
 
 
 def _iproute():
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:   # pyroute2's sync API would try to run the caller's (running) loop
+        raise RuntimeError("the networking service blocks: call it from a worker thread, not an event loop")
     from pyroute2 import IPRoute  # heavy: ~0.1 s to import
     return IPRoute
 

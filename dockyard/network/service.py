@@ -30,7 +30,7 @@ from .db import StateDB
 from .dns import LISTEN, DnsServer, host_upstreams
 from .errors import Conflict, Forbidden, InvalidParameter, NetworkError, NotFound
 from .loop import LoopThread
-from .names import Naming, check_mac, mac_for, new_id
+from .names import Naming, check_dns_name, check_mac, mac_for, new_id
 from .nat import Firewall
 from .nftrules import DnatRule, NetRules, Tables, render_dns, render_dns_delete
 from .nsbroker import NetnsBroker
@@ -222,9 +222,7 @@ class NetworkService:
     def connect(self, container_id: str, netns_path: str, network: str, *, name: str = "", ip: str | None = None,
                 mac: str | None = None, aliases=(), dns=()) -> dict:
         """Attach the container (its network namespace) to a network; its EndpointSettings."""
-        aliases = [a for a in aliases]
-        if not all(isinstance(a, str) and a for a in aliases):
-            raise InvalidParameter("network aliases must be non-empty strings")
+        aliases = [check_dns_name(a) for a in aliases]
         for s in dns:
             try:
                 ipaddress.ip_address(s)

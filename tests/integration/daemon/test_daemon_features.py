@@ -103,3 +103,14 @@ def test_quickstart_script_runs_a_container(d):
     assert p.returncode == 0, p.stderr
     assert "making the busybox image" in p.stdout and "Hello from Dockyard" in p.stdout
     d.docker("image", "inspect", "busybox:latest")
+
+
+def test_runc_as_the_runtime(d):
+    if not shutil.which("runc"):
+        pytest.skip("runc is not installed")
+    out = d.docker("run", "--rm", "--runtime", "runc", "busybox", "sh", "-c", "echo via-runc; exit 2", check=False)
+    assert out.returncode == 2 and out.stdout == "via-runc\n"
+    runtimes = json.loads(d.docker("info", "--format", "{{json .Runtimes}}").stdout)
+    assert "runc" in runtimes and "dockyard" in runtimes
+    p = d.docker("run", "--rm", "--runtime", "nosuch", "busybox", "true", check=False)
+    assert p.returncode == 125 and "unknown or invalid runtime name: nosuch" in p.stderr

@@ -72,11 +72,12 @@ def test_internal_network_has_no_way_out_and_others_are_masqueraded(env):
 
 def test_ip_mac_mtu_and_default_bridge(env):
     svc = env.service()
-    svc.create({"Name": "fixed", "IPAM": {"Config": [{"Subnet": env.subnet(5), "IPRange": env.subnet(5)[:-4] + "128/25"}]},
-                "Options": {"com.docker.network.driver.mtu": "1400"}})
+    ipam = {"Config": [{"Subnet": env.subnet(5), "IPRange": env.subnet(5)[:-4] + "128/25"}]}
+    svc.create({"Name": "fixed", "IPAM": ipam, "Options": {"com.docker.network.driver.mtu": "1400"}})
     want_ip = env.subnet(5)[:-4] + "10"
     ns, cid, ep = _join(env, svc, "fixed", "f1", ip=want_ip, mac="02:aa:bb:cc:dd:ee")
-    assert (ep["IPAddress"], ep["MacAddress"], ep["IPAMConfig"]) == (want_ip, "02:aa:bb:cc:dd:ee", {"IPv4Address": want_ip})
+    assert (ep["IPAddress"], ep["MacAddress"]) == (want_ip, "02:aa:bb:cc:dd:ee")
+    assert ep["IPAMConfig"] == {"IPv4Address": want_ip}
     link = json.loads(ns.run("ip", "-j", "addr", "show", "eth0", check=True).stdout)[0]
     assert (link["address"], link["mtu"]) == ("02:aa:bb:cc:dd:ee", 1400)
     assert [(a["local"], a["prefixlen"]) for a in link["addr_info"] if a["family"] == "inet"] == [(want_ip, 24)]
@@ -106,7 +107,8 @@ def test_bad_requests_leave_nothing(env):
         svc.create({"Name": "two", "IPAM": {"Config": [{"Subnet": f"10.{env.octet}.1.128/25"}]}})
     with pytest.raises(Conflict, match="already exists"):
         svc.create({"Name": "one"})
-    with pytest.raises(Conflict, match=f"subnet 10.{env.octet}.0.0/23 overlaps with subnet 10.{env.octet}.0.0/24 of network bridge"):
+    o = env.octet
+    with pytest.raises(Conflict, match=f"subnet 10.{o}.0.0/23 overlaps with subnet 10.{o}.0.0/24 of network bridge"):
         svc.create({"Name": "three", "IPAM": {"Config": [{"Subnet": f"10.{env.octet}.0.0/23"}]}})
     host_net = out_host.rsplit(".", 1)[0] + ".0/24"
     with pytest.raises(Conflict, match="overlaps with the host route " + out_host[:-1] + "0/30"):

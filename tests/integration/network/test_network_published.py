@@ -104,8 +104,10 @@ def test_published_udp(env):
     svc = env.service()
     svc.create({"Name": "dgram"})
     ns = env.container()
-    svc.connect("d" * 64, ns.path, "dgram", name="dns")
-    env.serve(ns, "udp", 53, "udp")
+    ep = svc.connect("d" * 64, ns.path, "dgram", name="dns")
+    ns.set_resolv_conf(svc.resolv_conf("dgram"))
+    env.serve(ns, "udp", 53, "udp")       # port 53 stays free for the container's own programs…
+    assert ns.probe("resolve", "dns").stdout.split() == [ep["IPAddress"]]   # …beside the embedded DNS
     port = _free_port()
     svc.publish("d" * 64, parse_publish(f"{port}:53/udp"))
     gw = svc.endpoints("d" * 64)["dgram"]["Gateway"]

@@ -115,7 +115,8 @@ def test_bad_queries():
     srv = DnsServer(_index, upstreams=lambda: [])
 
     async def go():
-        assert M.parse(await srv.answer(C1, struct.pack("!6H", 5, 0x100, 1, 0, 0, 0) + b"\x05ab", tcp=False)).rcode == M.FORMERR
+        short = struct.pack("!6H", 5, 0x100, 1, 0, 0, 0) + b"\x05ab"
+        assert M.parse(await srv.answer(C1, short, tcp=False)).rcode == M.FORMERR
         assert await srv.answer(C1, b"\x00", tcp=False) is None
         resp = M.encode(M.reply_to(M.parse(_q("web"))))
         assert await srv.answer(C1, resp, tcp=False) is None           # responses are ignored
@@ -193,3 +194,14 @@ def test_host_upstreams(tmp_path):
     p.write_text("# comment\nsearch example\nnameserver 127.0.0.53\nnameserver fe80::1%eth0\nnameserver\n")
     assert host_upstreams(str(p)) == [("127.0.0.53", 53), ("fe80::1", 53)]
     assert host_upstreams(str(tmp_path / "missing")) == []
+
+
+def test_unwritable_local_name_gives_servfail():
+    n1 = Network(id="n1" * 32, name="front", created="")
+    long = "x" * 70
+    ep = Endpoint("e1", n1.id, C1, long, "10.1.0.2", 24, "10.1.0.1", "02:42:0a:01:00:02", "v1", seq=1)
+    idx = build([n1], [ep])
+    srv = DnsServer(lambda: idx, upstreams=lambda: [])
+    # the query itself cannot carry a 70-byte label; the PTR answer would have to
+    out = asyncio.run(srv.answer(C1, _q("2.0.1.10.in-addr.arpa", M.PTR), tcp=False))
+    assert M.parse(out).rcode == M.SERVFAIL

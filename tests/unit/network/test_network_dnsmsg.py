@@ -37,7 +37,8 @@ def test_flags():
     m = M.Message(id=1, qr=True, opcode=2, aa=True, tc=True, rd=False, ra=True, rcode=M.NXDOMAIN)
     assert m.flags == 0x8000 | (2 << 11) | 0x400 | 0x200 | 0x80 | 3
     back = M.parse(M.encode(m))
-    assert (back.qr, back.opcode, back.aa, back.tc, back.rd, back.ra, back.rcode) == (True, 2, True, True, False, True, 3)
+    got = (back.qr, back.opcode, back.aa, back.tc, back.rd, back.ra, back.rcode)
+    assert got == (True, 2, True, True, False, True, 3)
 
 
 def _hdr(qd=1, an=0):

@@ -53,3 +53,24 @@ def test_hosts_file():
 
 def test_empty_index():
     assert DnsIndex().lookup("c", "web") is None and DnsIndex().reverse_lookup("c", "10.0.0.1") is None
+
+
+def test_dns_names():
+    from dockyard.network.names import check_dns_name
+    assert check_dns_name("web.front_1") == "web.front_1"
+    for bad in ("", "a..b", "-x", "x" * 64, "é", "a b", ".", "a/b"):
+        with pytest.raises(InvalidParameter):
+            check_dns_name(bad)
+
+
+def test_service_refuses_event_loop_thread():
+    import asyncio
+
+    from dockyard.network import netlink
+
+    async def inside():
+        with netlink.host():
+            pass
+
+    with pytest.raises(RuntimeError, match="worker thread"):
+        asyncio.run(inside())

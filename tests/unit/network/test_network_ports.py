@@ -54,7 +54,8 @@ def test_from_api_and_publish_all():
 
 
 def test_to_api():
-    got = to_api([PortBinding("tcp", 80, "", 8080), PortBinding("tcp", 80, "::", 8080), PortBinding("udp", 53, "127.0.0.1", 5353)])
+    got = to_api([PortBinding("tcp", 80, "", 8080), PortBinding("tcp", 80, "::", 8080),
+                  PortBinding("udp", 53, "127.0.0.1", 5353)])
     assert got == {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "::", "HostPort": "8080"}],
                    "53/udp": [{"HostIp": "127.0.0.1", "HostPort": "5353"}]}
 
@@ -87,10 +88,24 @@ def test_reserve_holds_port_and_release_frees_it():
         res.close()
 
 
+def _udp_holder_with_free_tcp():
+    for _ in range(50):
+        holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        holder.bind(("0.0.0.0", 0))
+        port = holder.getsockname()[1]
+        probe = socket.socket()
+        try:
+            probe.bind(("127.0.0.1", port))
+            return holder, port
+        except OSError:
+            holder.close()
+        finally:
+            probe.close()
+    pytest.skip("no port free over both protocols")
+
+
 def test_reserve_port_in_use_by_another_program():
-    holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    holder.bind(("0.0.0.0", 0))
-    port = holder.getsockname()[1]
+    holder, port = _udp_holder_with_free_tcp()
     res = Reservations()
     try:
         with pytest.raises(PortInUse, match=f"host port 127.0.0.1:{port}/udp is already in use"):

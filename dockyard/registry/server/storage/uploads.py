@@ -211,7 +211,11 @@ class Session:
         """Append a piece of the blob (the hash must be ready: see ``rehash``)."""
         if self._hash is None:
             raise RuntimeError(f"upload {self.uuid}: write before the hash was restored")
-        fsutil.pwrite_all(self.fd, data, self.size)
+        try:
+            fsutil.pwrite_all(self.fd, data, self.size)
+        except OSError:
+            os.ftruncate(self.fd, self.size)   # no half-written piece stays behind (e.g. ENOSPC)
+            raise
         self._hash.update(data)
         self.size += len(data)
 
