@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON_REAL := $(shell python3 -c 'import sys; print(sys.executable)')
 VENV := .venv
 PY := $(VENV)/bin/python
-APT_RUN := busybox-static libseccomp2 libcap2 iproute2 tini catatonit zstd
+APT_RUN := busybox-static libseccomp2 libcap2 iproute2 nftables libnftables1 tini catatonit zstd debootstrap
 APT_TEST := runc podman containerd skopeo docker-registry umoci tmux hyperfine debootstrap nftables openssl docker.io strace
 
 .PHONY: run test setup setup-test unit integration bench clean launchers

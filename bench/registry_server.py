@@ -12,6 +12,8 @@ Each round starts both registries afresh (empty storage, new port), then times:
          ingest, hashing and storage are what is measured);
 - pull:  `skopeo copy docker://... dir:/dev/shm/...` of that image;
 - pull xN: N such pulls at once (wall time until the last one ends);
+- blobs xN: N curl processes downloading every blob of the image to /dev/null at once (the
+         registry's own throughput: curl neither verifies nor stores);
 - push/pull with Dockyard's own client (dockyard.registry.push/pull: chunked upload, then a pull
   into a fresh content store).
 Every pull's manifest digest is checked against the pushed one. Medians over the rounds; the
@@ -212,6 +214,16 @@ def one_round(kind: str, layout: str, digest: str, pulls: int, shm: str) -> dict
         for d in dests:
             check_pulled(d, digest)
             shutil.rmtree(d)
+        with open(os.path.join(layout, "blobs", *digest.split(":")), "rb") as f:
+            m = json.load(f)
+        urls = [f"http://{srv.host}/v2/bench/debian/blobs/{x['digest']}" for x in [m["config"], *m["layers"]]]
+        curl = ["curl", "-sf", *[a for u in urls for a in (u, "-o", "/dev/null")]]
+
+        def raw():
+            procs = [subprocess.Popen(curl) for _ in range(pulls)]
+            if any(p.wait() != 0 for p in procs):
+                raise SystemExit("a curl download failed")
+        out[f"blobs x{pulls} (curl)"] = timed(raw)
         # Dockyard's own client: the layout's blobs as a content store
         src = ContentStore(os.path.join(shm, f"{kind}-src"))
         for root, _, files in os.walk(os.path.join(layout, "blobs")):

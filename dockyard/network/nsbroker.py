@@ -31,7 +31,7 @@ class NetnsBroker:
         try:
             self._proc = subprocess.Popen([self.python, "-I", "-S", HELPER, str(theirs.fileno())],
                                           pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-                                          close_fds=True)
+                                          close_fds=True, start_new_session=True)
         finally:
             theirs.close()
         self._chan = ours

@@ -33,10 +33,7 @@ def exec_main(sys, proc: Process, chan: Channel, *, seccomp_filter=None, console
             filt = None
         process.become_user(sys, proc)
         env = process.env_with_home(proc.env, proc.user.uid)
-        try:
-            os.chdir(proc.cwd)
-        except OSError as e:
-            raise RuntimeFailure(f"chdir to cwd ({proc.cwd!r}) failed: {e.strerror}") from None
+        process.enter_cwd(proc.cwd)
         path = process.lookpath(proc.args[0] if proc.args else "", env)
         chan.send("ready")
         chan.close()

@@ -95,10 +95,7 @@ def init_main(sys, cfg: InitConfig, chan: Channel) -> None:
             filt = None
         process.become_user(sys, proc)
         env = process.env_with_home(proc.env, proc.user.uid)
-        try:
-            os.chdir(proc.cwd)
-        except OSError as e:
-            raise RuntimeFailure(f"chdir to cwd ({proc.cwd!r}) set in config.json failed: {e.strerror}") from None
+        process.enter_cwd(proc.cwd, " set in config.json")
         path = process.lookpath(proc.args[0] if proc.args else "", env)
         chan.send("ready")
         ready = True

@@ -122,6 +122,24 @@ def exec_process(sys, path: str, proc: Process, env: list[str], *, seccomp_filte
         os._exit(127 if e.errno == errno.ENOENT else 126)
 
 
+def enter_cwd(cwd: str, where: str = "") -> None:
+    """chdir to the process's cwd and check that it is inside the container's root: a path
+    through a leaked directory fd (``/proc/self/fd/N``) could otherwise start the process in a
+    host directory (CVE-2024-21626's class). The kernel's getcwd prefixes ``(unreachable)``
+    to a directory outside the process's root."""
+    try:
+        os.chdir(cwd)
+    except OSError as e:
+        raise RuntimeFailure(f"chdir to cwd ({cwd!r}){where} failed: {e.strerror}") from None
+    try:
+        here = os.getcwd()
+    except OSError as e:
+        raise RuntimeFailure(f"cwd ({cwd!r}){where}: cannot resolve the working directory: {e.strerror}") from None
+    if not here.startswith("/"):
+        raise RuntimeFailure(f"cwd ({cwd!r}){where} is outside the container's root filesystem "
+                             "(possible container breakout: refused)")
+
+
 def become_user(sys, proc: Process) -> None:
     """umask, then capabilities and ids in the security-critical order (capabilities.drop_to)."""
     u = proc.user

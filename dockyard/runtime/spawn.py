@@ -66,6 +66,11 @@ def spawn(sys, plan: NamespacePlan, child_main: Callable[[Channel], None], *,
                 raise RuntimeFailure(f"cannot open {kind} namespace {path}: {e.strerror}") from None
         parent, child = Channel.pair()
         sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1)
+        # Not dumpable from here on, and so neither is any fork: a process inside the container
+        # can then neither ptrace nor open /proc/<pid>/{exe,fd,mem,cwd,root} of the runtime's
+        # processes while they join it (CVE-2019-5736's class); execve makes the user's program
+        # dumpable again.
+        sys.prctl(C.PR_SET_DUMPABLE, 0)
         mid = os.fork()
         if mid == 0:
             _intermediate(sys, plan, ns_fds, parent, child, child_main, join_cgroup)  # never returns

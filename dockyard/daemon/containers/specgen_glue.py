@@ -48,9 +48,10 @@ def host_info():
 def inputs_for(svc, doc: dict, rootfs: str) -> SpecInputs:
     vols = {m["Destination"]: m["Source"] for m in doc.get("Mounts") or [] if m.get("Type") == "volume"}
     opts = DaemonOptions(cgroup_parent=svc.cfg.cgroup_parent)
+    from ...security.seccomp_hook import hook as seccomp_hook
     return SpecInputs(doc["Id"], rootfs, svc.files_dir(doc["Id"]), name=doc["Name"].lstrip("/"),
                       image=_image_config(svc, doc), volume_paths=vols, lookup=_lookup(svc), options=opts,
-                      host=host_info())
+                      host=host_info(), seccomp=seccomp_hook)
 
 
 def generate_for_start(svc, doc: dict, rootfs: str) -> tuple[dict, dict]:

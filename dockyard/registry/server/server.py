@@ -105,7 +105,7 @@ class RegistryServer:
             try:
                 removed = await asyncio.to_thread(self.storage.uploads.purge, age)
                 await asyncio.to_thread(self.storage.clean_tmp)
-            except OSError as e:
+            except Exception as e:   # keep purging later; the server goes on either way
                 log.warning("purging stale uploads failed: %s", e)
                 continue
             if removed:

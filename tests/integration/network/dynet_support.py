@@ -92,6 +92,7 @@ class Env:
         self.namespaces: list[Netns] = []
         self.servers: list[subprocess.Popen] = []
         self.outside_ns: Netns | None = None
+        self.etc_netns_existed = os.path.isdir("/etc/netns")
         self.before = snapshot()
 
     def subnet(self, n: int) -> str:
@@ -159,6 +160,11 @@ class Env:
                     pass
         for ns in self.namespaces:
             ns.delete()
+        if not self.etc_netns_existed:
+            try:
+                os.rmdir("/etc/netns")      # made by set_resolv_conf; kept if someone else uses it
+            except OSError:
+                pass
         if self.outside_ns:
             sh("ip", "link", "del", f"y{self.tag}o0", check=False)
             self.outside_ns.delete()

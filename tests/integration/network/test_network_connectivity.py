@@ -130,6 +130,8 @@ def test_bad_requests_leave_nothing(env):
         svc.connect(cid, ns.path, "nope")
     with pytest.raises(NotFound, match="network namespace"):
         svc.connect("f" * 64, "/run/netns/does-not-exist", "one")
+    with pytest.raises(InvalidParameter, match="is the host's own"):
+        svc.connect("f" * 64, "/proc/self/ns/net", "one")
     with pytest.raises(InvalidParameter, match="MAC"):
         svc.connect("f" * 64, ns.path, "bridge", mac="01:00:00:00:00:01")
     assert len(env_links()) == len(before) + 1          # only c1's veth
@@ -189,3 +191,38 @@ def test_dns_forwards_unknown_names_to_upstream(env):
         stop.set()
         t.join(5)
         up.close()
+
+
+def _default_gateway(ns):
+    routes = json.loads(ns.run("ip", "-j", "-4", "route", check=True).stdout)
+    return [r["gateway"] for r in routes if r["dst"] == "default"]
+
+
+def test_container_on_two_networks(env):
+    svc = env.service()
+    svc.create({"Name": "a"})
+    svc.create({"Name": "b"})
+    _, _, a_ep = _join(env, svc, "a", "peer-a")
+    _, _, b_ep = _join(env, svc, "b", "peer-b")
+    ns, cid, first = _join(env, svc, "a", "both")
+    second = svc.connect(cid, ns.path, "b", name="both")
+    names = {link["ifname"] for link in json.loads(ns.run("ip", "-j", "link", check=True).stdout)}
+    assert names == {"lo", "eth0", "eth1"}
+    assert _default_gateway(ns) == [first["Gateway"]]
+    assert ns.probe("resolve", "peer-a").stdout.split() == [a_ep["IPAddress"]]
+    assert ns.probe("resolve", "peer-b").stdout.split() == [b_ep["IPAddress"]]
+    assert ns.ping("peer-a") and ns.ping("peer-b")
+    hosts = svc.hosts(cid, "both")
+    assert f"{first['IPAddress']}\tboth\n" in hosts and f"{second['IPAddress']}\tboth\n" in hosts
+    svc.disconnect(cid, "a")                            # the default route moves to b
+    assert _default_gateway(ns) == [second["Gateway"]]
+    assert ns.probe("resolve", "peer-b").stdout.split() == [b_ep["IPAddress"]]
+    assert ns.probe("resolve", "peer-a").returncode != 0
+    svc.disconnect(cid, "b")                            # no user network left: no DNS rules either
+    assert ns.run("nft", "-s", "list", "ruleset", check=True).stdout.strip() == ""
+    assert {link["ifname"] for link in json.loads(ns.run("ip", "-j", "link", check=True).stdout)} == {"lo"}
+    # prune removes unused user networks only
+    svc.create({"Name": "unused", "Labels": {"keep": "yes"}})
+    svc.create({"Name": "unused2"})
+    assert svc.prune(keep=lambda info: info["Labels"].get("keep") == "yes") == ["unused2"]
+    assert sorted(n["Name"] for n in svc.list()) == ["a", "b", "bridge", "host", "none", "unused"]

@@ -1,11 +1,16 @@
 """Authentication and authorization: htpasswd Basic, the bearer token flow, access rules, TLS."""
+import http.client
 import json
 import os
+import ssl
+import subprocess
+import sys
 import time
 from urllib.parse import urlencode
 
 import pytest
-from regsrv_support import Api, basic, layer_tar, needs_openssl, self_signed, sha, unverified_tls
+from regsrv_support import (REPO, Api, basic, free_port, layer_tar, needs_openssl, openssl, self_signed, sha,
+                            unverified_tls)
 
 from dockyard.images.content import ContentStore
 from dockyard.registry import errors as client_errors
@@ -207,10 +212,8 @@ def test_tls(start_server, tmp_path):
     srv = start_server(tls={"cert": cert, "key": key})
     api = Api(srv.host, tls_context=unverified_tls())
     digest, _ = api.push_image("tls/img", "1")
-    import ssl
     ctx = ssl.create_default_context(cafile=cert)
     assert Api(srv.host, tls_context=ctx)("GET", "/v2/tls/img/manifests/1").header("docker-content-digest") == digest
-    import http.client
     conn = http.client.HTTPConnection(srv.host, timeout=5)   # plain HTTP to the TLS port gets nowhere
     with pytest.raises((http.client.HTTPException, OSError)):
         conn.request("GET", "/v2/")
@@ -224,3 +227,53 @@ def test_tls(start_server, tmp_path):
     assert res.manifest_digest == digest
     r = api("GET", f"/v2/tls/img/blobs/{res.config_digest}", headers={"Range": "bytes=0-4"})
     assert r.status == 206 and len(r.body) == 5
+
+
+@needs_openssl
+def test_client_certificates(start_server, tmp_path):
+    d = str(tmp_path)
+    cert, key = self_signed(d)
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.pem", "-days", "2", "-subj", "/CN=clients")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", f"{d}/client.key", "-out", f"{d}/client.csr", "-subj", "/CN=builder")
+    openssl("x509", "-req", "-in", f"{d}/client.csr", "-CA", f"{d}/ca.pem", "-CAkey", f"{d}/ca.key",
+            "-CAcreateserial", "-out", f"{d}/client.cert", "-days", "2")
+    srv = start_server(tls={"cert": cert, "key": key, "client_ca": f"{d}/ca.pem"})
+    ctx = ssl.create_default_context(cafile=cert)
+    with pytest.raises((ssl.SSLError, OSError)):
+        Api(srv.host, tls_context=ctx)("GET", "/v2/")
+    ctx.load_cert_chain(f"{d}/client.cert", f"{d}/client.key")
+    api = Api(srv.host, tls_context=ctx)
+    digest, _ = api.push_image("mtls/img", "1")
+    certs = tmp_path / "certs.d" / srv.host
+    certs.mkdir(parents=True)
+    (certs / "ca.crt").write_bytes(open(cert, "rb").read())
+    (certs / "client.cert").write_bytes(open(f"{d}/client.cert", "rb").read())
+    (certs / "client.key").write_bytes(open(f"{d}/client.key", "rb").read())
+    res = pull(f"{srv.host}/mtls/img:1", ContentStore(tmp_path / "s"), certs_dir=str(tmp_path / "certs.d"),
+               insecure=[])
+    assert res.manifest_digest == digest
+
+
+def test_serve_from_a_config_file(htpasswd, tmp_path):
+    port = free_port()
+    cfg = tmp_path / "registry.toml"
+    cfg.write_text(f'addr = "127.0.0.1:{port}"\nroot = "{tmp_path / "croot"}"\n[auth]\nmode = "htpasswd"\n'
+                   f'htpasswd = "{htpasswd}"\nanonymous = ["pull"]\n[[auth.rules]]\naccount = "bob"\n'
+                   f'repository = "bob/*"\nactions = ["pull", "push"]\n')
+    proc = subprocess.Popen([sys.executable, "-m", "dockyard.registry.server.main", "serve", "--config", str(cfg)],
+                            cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert f"serving http://127.0.0.1:{port} from {tmp_path / 'croot'}" in line
+        host = f"127.0.0.1:{port}"
+        bob, alice = Api(host, basic("bob", "builder")), Api(host, basic("alice", "wonderland"))
+        bob.push_image("bob/x", "1")
+        assert alice("POST", "/v2/bob/x/blobs/uploads/").status == 403     # rules exist: alice has none
+        assert Api(host)("GET", "/v2/bob/x/manifests/1").status == 200   # anonymous pull
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stderr.close()
+    assert proc.returncode == 0      # a clean shutdown on SIGTERM

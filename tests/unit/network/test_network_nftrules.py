@@ -15,7 +15,10 @@ def test_only_own_tables_replaced_atomically():
     s = render(T, [], [])
     tables = {ln.split("table ip ")[1].split()[0] for ln in s.splitlines() if "table ip " in ln}
     assert tables == {"dyt", "dyt-nat"}
-    assert s.startswith("table ip dyt {}\ndelete table ip dyt\ntable ip dyt {\n")
+    assert s.startswith("add table ip dyt\nflush table ip dyt\ntable ip dyt {\n")
+    assert "\nadd table ip dyt-nat\nflush table ip dyt-nat\ntable ip dyt-nat {\n" in s
+    again = render(T, [], [], recreate=True)
+    assert again.startswith("table ip dyt {}\ndelete table ip dyt\ntable ip dyt {\n")
     assert "flush ruleset" not in s
     assert render_delete(T) == "table ip dyt {}\ndelete table ip dyt\ntable ip dyt-nat {}\ndelete table ip dyt-nat\n"
 
@@ -72,6 +75,23 @@ def test_published_ports():
     pub = lines.index("chain published {")
     assert lines[pub + 1:pub + 4] == ["tcp dport 8081 dnat to 10.1.0.3:80", "udp dport 5353 dnat to 10.1.0.2:53",
                                       "ip daddr 127.0.0.1 tcp dport 8080 dnat to 10.1.0.2:80"]
+
+
+def test_add_dnats_appends_to_published_chain():
+    from dockyard.network.nftrules import render_add_dnats
+    assert render_add_dnats(T, [DnatRule("tcp", "127.0.0.1", 8080, "10.1.0.2", 80)]) == \
+        "add rule ip dyt-nat published ip daddr 127.0.0.1 tcp dport 8080 dnat to 10.1.0.2:80\n"
+    assert render_add_dnats(T, []) == ""
+
+
+def test_dns_rules_inside_container():
+    from dockyard.network.nftrules import render_dns, render_dns_delete
+    s = render_dns("127.0.0.11", 40000, 40001)
+    assert s.startswith("add table ip dockyard-dns\nflush table ip dockyard-dns\n")
+    assert "ip daddr 127.0.0.11 udp dport 53 dnat to 127.0.0.11:40000" in s
+    assert "ip daddr 127.0.0.11 tcp dport 53 dnat to 127.0.0.11:40001" in s
+    assert "type nat hook output priority -100" in s
+    assert render_dns_delete() == "table ip dockyard-dns {}\ndelete table ip dockyard-dns\n"
 
 
 def test_render_is_deterministic():

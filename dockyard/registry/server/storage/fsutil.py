@@ -25,6 +25,25 @@ def write_all(fd: int, data) -> None:
         view = view[n:]
 
 
+_SYNC_FILE_RANGE_WRITE = 2
+_libc = None
+
+
+def start_writeback(fd: int, offset: int, length: int) -> None:
+    """Ask the kernel to start writing a range to disk now, without waiting (sync_file_range),
+    so that the fsync before a rename has little left to do. Best effort."""
+    global _libc
+    if _libc is None:
+        import ctypes
+        try:
+            _libc = ctypes.CDLL(None, use_errno=True)
+            _libc.sync_file_range.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+        except (OSError, AttributeError):
+            _libc = False
+    if _libc:
+        _libc.sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
+
+
 def pwrite_all(fd: int, data, offset: int) -> None:
     view = memoryview(data)
     while view:

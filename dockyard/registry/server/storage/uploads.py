@@ -27,6 +27,7 @@ from dockyard.images import digest as dg
 from . import fsutil
 from .blobs import BlobStore
 
+WRITEBACK_EVERY = 8 << 20     # bytes written between two writeback starts (see ``fsutil.start_writeback``)
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MAX_STATES = 4096
 
@@ -217,7 +218,10 @@ class Session:
             os.ftruncate(self.fd, self.size)   # no half-written piece stays behind (e.g. ENOSPC)
             raise
         self._hash.update(data)
-        self.size += len(data)
+        before, self.size = self.size, self.size + len(data)
+        if self.uploads.sync and before // WRITEBACK_EVERY != self.size // WRITEBACK_EVERY:
+            start = (before // WRITEBACK_EVERY) * WRITEBACK_EVERY
+            fsutil.start_writeback(self.fd, start, self.size - start)
 
     def truncate(self, size: int) -> None:
         """Roll back to ``size`` bytes (a chunk that did not match its Content-Range)."""
