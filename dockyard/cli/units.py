@@ -27,36 +27,7 @@ def bytes_size(size: float) -> str:
     return f"{s:.4g}{unit}"
 
 
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks"…"""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(_round_half_away(seconds / 3600))
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
-
-
-def _round_half_away(x: float) -> float:
-    return float(int(x + 0.5)) if x >= 0 else -float(int(-x + 0.5))
+from ..util.humanize import human_duration  # noqa: E402,F401  (shared with the daemon's ps status)
 
 
 def since(unix: float, now: float | None = None) -> str:

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import BinaryIO, Sequence
 
 from . import fsops
-from .filewriters import MAX_FILE, FileWriteError, FileWriters
 from .fsops import lstat_at, open_dir_at, remove_at
 from .layerstream import LayerStream, StreamError
 from .tarstream import BLK, CHR, FIFO, LNK, SYM, Entry, TarError, TarReader
@@ -70,8 +69,7 @@ def apply_layer(source: str | os.PathLike | BinaryIO, root: str | os.PathLike, *
     removed entirely, so nothing partial stays visible. With
     ``expected_diff_id`` the uncompressed tar's sha256 is checked too.
     ``same_owner`` (default: when running as root) keeps numeric owners. With ``parallel``,
-    decompression and hashing run in a thread and small files are written by worker threads
-    (``filewriters``), next to the parsing.
+    decompression and hashing run in a thread, next to the parsing and the file system work.
     """
     root = str(root)
     try:
@@ -122,8 +120,7 @@ def apply_stream(raw: BinaryIO, root: str, *, whiteouts: str = "delete", lowers:
             raise LayerError(f"layer: {e}") from None
         # With no lower layer the directory is the whole view: deleting is then the overlay result too.
         overlay = whiteouts == "overlay" and bool(lowers)
-        applier = _Applier(root_fd, reader, overlay, [str(p) for p in lowers], same_owner,
-                           FileWriters() if parallel else None)
+        applier = _Applier(root_fd, reader, overlay, [str(p) for p in lowers], same_owner)
         applier.run()
         try:
             stream.drain()
@@ -147,10 +144,8 @@ def split_name(name: str) -> tuple[str, ...]:
 
 
 class _Applier:
-    def __init__(self, root_fd: int, reader: TarReader, overlay: bool, lowers: list[str], same_owner: bool,
-                 writers: FileWriters | None = None):
+    def __init__(self, root_fd: int, reader: TarReader, overlay: bool, lowers: list[str], same_owner: bool):
         self.root_fd = root_fd
-        self.writers = writers  # small regular files go to worker threads
         self.reader = reader
         self.overlay = overlay
         self.lowers = lowers
@@ -171,17 +166,8 @@ class _Applier:
     def run(self) -> None:
         try:
             self._run()
-        except FileWriteError as e:
-            raise LayerError(f"layer entry {e.name!r}: {e.error.strerror or e.error}") from None
         finally:
             self._forget()
-            if self.writers is not None:
-                self.writers.close()
-
-    def _barrier(self) -> None:
-        """Wait for the files in flight (before anything that could see or touch them)."""
-        if self.writers is not None:
-            self.writers.barrier()
 
     def _run(self) -> None:
         while True:
@@ -196,7 +182,6 @@ class _Applier:
                 text = (e.strerror or str(e)) if isinstance(e, OSError) else str(e)
                 where = f"layer entry {name!r}" if name is not None else "layer"
                 raise LayerError(f"{where}: {text}") from None
-        self._barrier()  # directory times last: writing files in a directory changes them
         for comps in reversed(list(self.dirs)):
             try:
                 self._finish_dir(comps, self.dirs[comps])
@@ -213,8 +198,6 @@ class _Applier:
                 self.unpacked_size += e.size
             elif e.type == SYM:
                 self.unpacked_size += len(e.linkname.encode("utf-8", "surrogateescape"))
-        if self.writers is not None and (base.startswith(WHITEOUT_PREFIX) or self.writers.busy(comps)):
-            self.writers.barrier()  # whiteouts remove and list; a path written twice is replaced
         if base.startswith(WHITEOUT_PREFIX):
             if base == OPAQUE_MARKER:
                 self._opaque(e, comps[:-1])
@@ -239,8 +222,6 @@ class _Applier:
         comps = tuple(comps)
         if self._cache is not None and self._cache[0] == comps:
             return os.dup(self._cache[1])
-        if self.writers is not None and self.writers.busy(comps):
-            self.writers.barrier()  # a parent may be a file still being written
         fd = os.dup(self.root_fd)
         lower_visible = self.merge
         try:
@@ -358,7 +339,6 @@ class _Applier:
         existing = lstat_at(pfd, base)
         replaced_whiteout = bool(self.overlay and existing is not None and fsops.is_whiteout(existing))
         if existing is not None and not (e.is_dir and stat.S_ISDIR(existing.st_mode)):
-            self._barrier()  # files in flight may be below what is removed
             self._forget()
             remove_at(pfd, base, existing)
             existing = None
@@ -376,7 +356,7 @@ class _Applier:
             self.dirs.pop(comps, None)
             self.dirs[comps] = e
         elif e.is_regular:
-            self._regular(e, pfd, comps)
+            self._regular(e, pfd, base)
         elif t == LNK:
             self._hardlink(e, pfd, base)
         elif t == SYM:
@@ -388,12 +368,7 @@ class _Applier:
             os.chmod(base, e.mode, dir_fd=pfd)  # a node just made here: not a symlink
             self._times(e, dirfd=pfd, name=base)
 
-    def _regular(self, e: Entry, pfd: int, comps: tuple[str, ...]) -> None:
-        base = comps[-1]
-        if self.writers is not None and e.size <= MAX_FILE:
-            data = b"".join(self.reader.data())
-            self.writers.submit(e.name, comps, os.dup(pfd), data, lambda fd: self._finish_file(e, fd))
-            return
+    def _regular(self, e: Entry, pfd: int, base: str) -> None:
         fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
                      dir_fd=pfd)
         try:
@@ -402,14 +377,11 @@ class _Applier:
                 while view:
                     n = os.write(fd, view)
                     view = view[n:]
-            self._finish_file(e, fd)
+            self._owner_xattrs(e, fd=fd, mode=stat.S_IFREG)
+            os.fchmod(fd, e.mode)  # after chown, which clears setuid/setgid
+            self._times(e, fd=fd)
         finally:
             os.close(fd)
-
-    def _finish_file(self, e: Entry, fd: int) -> None:
-        self._owner_xattrs(e, fd=fd, mode=stat.S_IFREG)
-        os.fchmod(fd, e.mode)  # after chown, which clears setuid/setgid
-        self._times(e, fd=fd)
 
     def _hardlink(self, e: Entry, pfd: int, base: str) -> None:
         try:
@@ -418,8 +390,6 @@ class _Applier:
             raise ValueError(f"hard link target {e.linkname!r} escapes the layer") from None
         if not tcomps:
             raise ValueError("hard link to the root directory")
-        if self.writers is not None and self.writers.busy(tcomps):
-            self.writers.barrier()  # the target must be there
         try:
             tfd = self._walk(tcomps[:-1], create=False)
         except ValueError as err:

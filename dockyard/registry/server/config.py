@@ -54,6 +54,7 @@ class AuthConfig:
     token_key: str = ""                    # default: <root>/token.key, created on first start
     token_ttl: int = 300
     refresh_ttl: int = 30 * 86400
+    max_login_failures: int = 10           # per client address and minute; then 429 (0: no limit)
     anonymous: list[str] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
 
@@ -212,6 +213,8 @@ def validate(cfg: ServerConfig) -> None:
         raise ConfigError(f"auth mode {a.mode} needs an htpasswd file (auth.htpasswd or --htpasswd)")
     if a.token_ttl <= 0 or a.refresh_ttl <= 0:
         raise ConfigError("settings auth.token_ttl and auth.refresh_ttl must be positive")
+    if a.max_login_failures < 0:
+        raise ConfigError("setting auth.max_login_failures must not be negative")
     for key in ("realm", "service", "issuer", "token_realm"):
         value = getattr(a, key)
         if any(c in value for c in '"\\\r\n') or (key != "token_realm" and not value):

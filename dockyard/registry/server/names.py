@@ -27,6 +27,10 @@ def check_name(name: str) -> str:
     return name
 
 
+def is_name(name: str) -> bool:
+    return len(name) <= MAX_NAME and bool(NAME_RE.fullmatch(name))
+
+
 def is_tag(ref: str) -> bool:
     return bool(TAG_RE.fullmatch(ref))
 

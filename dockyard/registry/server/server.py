@@ -18,6 +18,7 @@ from .api.app import RegistryApp
 from .auth.access import Policy
 from .auth.gate import Gate
 from .auth.htpasswd import Htpasswd, HtpasswdError
+from .auth.limiter import FailureLimiter
 from .auth.tokens import Signer, load_or_create_key
 from .config import ConfigError, ServerConfig
 from .storage import Storage
@@ -59,7 +60,8 @@ def make_gate(cfg: ServerConfig) -> Gate:
         except (OSError, ValueError) as e:
             raise ConfigError(f"token signing key {cfg.token_key_path}: {e}") from None
         signer = Signer(key, a.issuer, a.service)
-    return Gate(a.mode, policy, htpasswd, signer, a.realm, a.token_realm or None, tls=bool(cfg.tls.cert))
+    return Gate(a.mode, policy, htpasswd, signer, a.realm, a.token_realm or None, tls=bool(cfg.tls.cert),
+                limiter=FailureLimiter(a.max_login_failures))
 
 
 class RegistryServer:

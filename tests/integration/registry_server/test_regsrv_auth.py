@@ -277,3 +277,13 @@ def test_serve_from_a_config_file(htpasswd, tmp_path):
         proc.wait(10)
         proc.stderr.close()
     assert proc.returncode == 0      # a clean shutdown on SIGTERM
+
+
+def test_login_guessing_is_slowed_down(start_server, htpasswd):
+    for mode in ("htpasswd", "token"):
+        srv = start_server(auth={"mode": mode, "htpasswd": htpasswd, "max_login_failures": 3})
+        path = "/v2/" if mode == "htpasswd" else "/token?service=dockyard-registry"
+        for _ in range(3):
+            assert Api(srv.host, basic("alice", "guess"))("GET", path).status == 401
+        r = Api(srv.host, basic("alice", "wonderland"))("GET", path)
+        assert r.status == 429 and r.codes == ["TOOMANYREQUESTS"] and int(r.header("retry-after")) > 0

@@ -148,8 +148,9 @@ static int battery(const char *daemon_sock) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     struct timeval tv = {now.tv_sec, 0};
-    report("mount-tmpfs", mount("none", "/mnt", "tmpfs", 0, NULL));
-    report("mount-proc-again", mount("proc", "/mnt", "proc", 0, NULL));
+    mkdir("/tmp/probe-mnt", 0755);
+    report("mount-tmpfs", mount("none", "/tmp/probe-mnt", "tmpfs", 0, NULL));
+    report("mount-proc-again", mount("proc", "/tmp/probe-mnt", "proc", 0, NULL));
     report("remount-root-rw", mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND, NULL));
     report("umount-proc", umount2("/proc", MNT_DETACH));
     report("pivot_root", syscall(SYS_pivot_root, "/", "/"));
@@ -158,7 +159,7 @@ static int battery(const char *daemon_sock) {
     report("delete_module", syscall(SYS_delete_module, "ext4", O_NONBLOCK));
     report("kexec_load", syscall(SYS_kexec_load, 0, 0, NULL, 0));
     report("kexec_file_load", syscall(SYS_kexec_file_load, -1, -1, 0, "", 0));
-    report("reboot", syscall(SYS_reboot, 0xfee1dead, 672274793, 0x4321fedc, NULL));
+    report("reboot", syscall(SYS_reboot, 0xfee1dead, 672274793, 0x0badc0de /* no such command */, NULL));
     report("open_by_handle_at", shocker());
     report("read-kcore", read_some("/proc/kcore"));
     report("read-keys", read_some("/proc/keys"));
@@ -195,7 +196,11 @@ static int battery(const char *daemon_sock) {
     report("socket-alg", socket(38, SOCK_SEQPACKET, 0));
     report("socket-vsock", socket(40, SOCK_STREAM, 0));
     report("io_uring_setup", syscall(SYS_io_uring_setup, 1, NULL));
-    report("mknod-block-sda", mknod("/tmp/sda", S_IFBLK | 0600, makedev(8, 0)));
+    /* mknod may be allowed (CAP_MKNOD); the device cgroup must refuse opening the node */
+    mknod("/tmp/probe-sda", S_IFBLK | 0600, makedev(8, 0));
+    report("open-block-device", open("/tmp/probe-sda", O_RDONLY));
+    mknod("/tmp/probe-mem", S_IFCHR | 0600, makedev(1, 1));
+    report("open-dev-mem", open("/tmp/probe-mem", O_RDONLY));
     report("kill-outside", kill_outside());
     report("connect-daemon-socket", daemon_sock ? connect_unix(daemon_sock) : -1);
     report("connect-run-dockyard-sock", connect_unix("/run/dockyard.sock"));
@@ -223,10 +228,18 @@ static int exewatch(int secs) {
             if (fd < 0) {
                 if ((errno == EACCES || errno == EPERM) && seen[pid] != 1) {
                     seen[pid] = 1;
+                    /* a successful attach means the process was dumpable by then: it must
+                     * already be the container's own program (the runtime exec'd meanwhile) */
                     long pr = ptrace(PTRACE_SEIZE, pid, 0, 0);
-                    printf("NONDUMPABLE %d open=%s ptrace=%s\n", pid, ename(EACCES), pr < 0 ? ename(errno) : "ok");
-                    if (pr == 0)
+                    int pe = errno;
+                    char after[256] = "-";
+                    if (pr == 0) {
+                        ssize_t n = readlink(p, after, sizeof after - 1);
+                        after[n > 0 ? n : 0] = 0;
                         ptrace(PTRACE_DETACH, pid, 0, 0);
+                    }
+                    printf("NONDUMPABLE %d open=EACCES ptrace=%s attached-to=%s\n", pid, pr < 0 ? ename(pe) : "ok",
+                           after);
                     fflush(stdout);
                 }
                 continue;
@@ -258,6 +271,8 @@ static int exewatch(int secs) {
         }
         closedir(d);
         scans++;
+        struct timespec pause = {0, 50000};  /* leave the other core to the runtime */
+        nanosleep(&pause, NULL);
     }
     printf("SCANS %ld\n", scans);
     return 0;

@@ -133,3 +133,32 @@ def test_gate_needs_its_parts(htpasswd):
         Gate("htpasswd")
     with pytest.raises(ValueError, match="signing key"):
         Gate("token", htpasswd=htpasswd)
+
+
+def test_failure_limiter():
+    from dockyard.registry.server.auth.limiter import FailureLimiter
+    now = [100.0]
+    lim = FailureLimiter(3, 60, clock=lambda: now[0])
+    for _ in range(2):
+        lim.failed("1.2.3.4")
+    assert lim.retry_after("1.2.3.4") is None
+    lim.failed("1.2.3.4")
+    assert lim.retry_after("1.2.3.4") == 60 and lim.retry_after("5.6.7.8") is None
+    now[0] += 59
+    assert lim.retry_after("1.2.3.4") == 1
+    now[0] += 1
+    assert lim.retry_after("1.2.3.4") is None
+    assert FailureLimiter(0).retry_after("x") is None
+
+
+def test_gate_refuses_guessing(htpasswd):
+    from dockyard.registry.server.auth.limiter import FailureLimiter
+    gate = Gate("htpasswd", Policy(), htpasswd, limiter=FailureLimiter(2, 60))
+    for _ in range(2):
+        with pytest.raises(RegistryError) as e:
+            _run(gate.authenticate(Req(authorization=_basic("alice", "guess")), None))
+        assert e.value.code == "UNAUTHORIZED"
+    with pytest.raises(RegistryError) as e:
+        _run(gate.authenticate(Req(authorization=_basic("alice", "pw")), None))
+    assert e.value.code == "TOOMANYREQUESTS" and e.value.status == 429
+    assert e.value.headers[0][0] == "Retry-After" and 1 <= int(e.value.headers[0][1]) <= 60

@@ -46,8 +46,8 @@ def _scopes(values: list[str]) -> list[Scope]:
     return out
 
 
-async def _login(ctx, user: str, password: str) -> str:
-    if not await ctx.server.gate.check_basic(user, password):
+async def _login(ctx, req, user: str, password: str) -> str:
+    if not await ctx.server.gate.check_basic(req, user, password):
         raise _unauthorized(ctx, "invalid username or password")
     return user
 
@@ -85,7 +85,7 @@ async def get_token(ctx, req) -> Response:
         creds = parse_basic(authz)
         if creds is None:
             raise _unauthorized(ctx, "expected Basic credentials")
-        account = await _login(ctx, *creds)
+        account = await _login(ctx, req, *creds)
     offline = (req.q("offline_token") or "").lower() in _TRUE
     return _answer(ctx, account, _scopes(req.query.get("scope", [])), offline)
 
@@ -105,7 +105,7 @@ async def post_token(ctx, req) -> Response:
     grant = one("grant_type")
     signer = ctx.server.gate.signer
     if grant == "password":
-        account = await _login(ctx, one("username"), one("password"))
+        account = await _login(ctx, req, one("username"), one("password"))
     elif grant == "refresh_token":
         try:
             claims = signer.verify(one("refresh_token"), kind="refresh")

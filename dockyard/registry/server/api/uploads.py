@@ -14,7 +14,7 @@ from dockyard.images import digest as dg
 
 from ..auth.access import repo_scope
 from ..errors import RegistryError, digest_invalid, upload_unknown
-from ..names import NAME_RE, check_digest
+from ..names import check_digest, is_name
 from ..storage.uploads import DigestMismatch, UploadBusy, UploadGone
 from .body import declared_length, receive
 from .ranges import chunk_range, upload_range
@@ -109,7 +109,7 @@ async def start_upload(ctx, req) -> Response:
     mount, source, digest = req.q("mount"), req.q("from"), req.q("digest")
     if mount is not None:
         check_digest(mount)
-        if (source and NAME_RE.fullmatch(source) and ctx.may(source, "pull")
+        if (source and is_name(source) and ctx.may(source, "pull")
                 and st.repos.has_blob(source, mount) and st.blobs.has(mount)):
             st.repos.link_blob(ctx.name, mount)
             return _created(ctx.name, mount)

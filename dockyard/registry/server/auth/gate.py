@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..errors import RegistryError
 from .access import Policy, Scope, expand, scope_text
 from .htpasswd import Htpasswd
+from .limiter import FailureLimiter
 from .tokens import Signer, TokenError
 
 MODES = ("none", "htpasswd", "token")
@@ -53,6 +54,13 @@ def token_actions(access: list, scope_type: str, name: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def client_address(req) -> str:
+    """The client's IP address (the daemon HTTP layer keeps it on its connection object)."""
+    transport = getattr(getattr(req, "_conn", None), "transport", None)
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    return str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
+
+
 def parse_basic(value: str) -> tuple[str, str] | None:
     """``Basic base64(user:password)`` -> (user, password); None if malformed."""
     scheme, _, cred = value.strip().partition(" ")
@@ -81,6 +89,7 @@ class Gate:
     realm: str = "dockyard-registry"        # Basic realm
     token_realm: str | None = None          # None: <scheme>://<Host>/token of the request
     tls: bool = False
+    limiter: FailureLimiter = field(default_factory=FailureLimiter)
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -116,8 +125,18 @@ class Gate:
 
     # -- checks -----------------------------------------------------------------------------
 
-    async def check_basic(self, user: str, password: str) -> bool:
-        return await asyncio.to_thread(self.htpasswd.verify, user, password)
+    async def check_basic(self, req, user: str, password: str) -> bool:
+        """Whether the password is right; 429 TOOMANYREQUESTS after too many failures from the
+        client's address."""
+        client = client_address(req)
+        wait = self.limiter.retry_after(client)
+        if wait is not None:
+            raise RegistryError("TOOMANYREQUESTS", f"too many failed logins from {client}: try again in "
+                                f"{int(wait) + 1} seconds", headers=[("Retry-After", str(int(wait) + 1))])
+        ok = await asyncio.to_thread(self.htpasswd.verify, user, password)
+        if not ok:
+            self.limiter.failed(client)
+        return ok
 
     async def authenticate(self, req, needed: list[Scope] | None) -> Principal:
         """The requester if allowed ``needed`` (None: only be authenticated); else RegistryError."""
@@ -134,7 +153,7 @@ class Gate:
             creds = parse_basic(authz)
             if creds is None:
                 raise self._unauthorized(req, needed, "authentication required: expected Basic credentials")
-            if not await self.check_basic(*creds):
+            if not await self.check_basic(req, *creds):
                 raise self._unauthorized(req, needed, "invalid username or password")
             account = creds[0]
         if needed is None:
