@@ -1,7 +1,8 @@
 """Benchmark: Dockyard's registry server against Debian's docker-registry (distribution 2.8), side
 by side, with the same clients.
 
-Usage: .venv/bin/python bench/registry_server.py [--rounds N] [--pulls 20]   (about a minute)
+Usage (root, for the cache): .venv/bin/python bench/registry_server.py [--rounds 3] [--pulls 20]
+(about 30 s per round; needs skopeo, docker-registry and curl)
 
 Image (~200 MB, cached as an OCI layout under /var/cache/dockyard/bench-registry): the Debian
 layer of dockyard.images.base.make_debian (debootstrap --variant=minbase bookworm, ~120 MB
@@ -250,12 +251,13 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pulls", type=int, default=20)
     args = ap.parse_args()
-    for tool in ("skopeo", REGISTRY_BIN):
+    for tool in ("skopeo", REGISTRY_BIN, "curl"):
         if not shutil.which(tool):
-            raise SystemExit(f"{tool} is not installed (Debian packages skopeo, docker-registry)")
+            raise SystemExit(f"{tool} is not installed (Debian packages skopeo, docker-registry, curl)")
     layout = make_layout()
     digest, size = layout_manifest_digest(layout)
-    print(f"image: Debian bookworm minbase, {size / 1e6:.0f} MB, manifest {digest[:19]}")
+    print(f"image: Debian bookworm minbase + random layers, {size / 1e6:.0f} MB, manifest {digest[:19]}, "
+          f"{args.rounds} rounds (medians)")
     shm = tempfile.mkdtemp(prefix="bench-registry-", dir="/dev/shm")
     results: dict[str, dict[str, list[float]]] = {"docker-registry": {}, "dockyard": {}}
     try:

@@ -123,6 +123,9 @@ def run(argv: list[str]) -> int:
         sys.stdout.write(root_help() + "\n")
         return 0
     name = rest[0]
+    if name == "registry":  # Dockyard's own registry server: its own flags, loaded only for this verb
+        from ..registry.server.main import main as registry_main
+        return registry_main(rest[1:])
     if name == "help":
         sys.stdout.write(root_help() + "\n")
         return 0

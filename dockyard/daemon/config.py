@@ -47,6 +47,7 @@ class Config:
     log_opts: dict[str, str] = field(default_factory=dict)
     userns_remap: str = ""
     live_restore: bool = True
+    remap: object = None  # security.remap.IdMap when userns_remap is set (resolved by load)
 
     def runtime_path(self, name: str | None = None) -> str:
         name = name or self.default_runtime
@@ -160,4 +161,13 @@ def load(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace]:
                               "(--tlsverify --tlscacert --tlscert --tlskey); pass --insecure-tcp to allow it anyway")
         if not (h.startswith("tcp://") or h.startswith("unix://") or h.startswith("fd://")):
             raise ConfigError(f"invalid host {h!r}: use unix:///path or tcp://host:port")
+    if cfg.userns_remap:
+        # containers run as a subordinate id range; their layers and volumes live in their own
+        # <data-root>/<uid>.<gid>, owned by that range (dockerd's layout)
+        from ..security.remap import RemapError, resolve
+        try:
+            cfg.remap = resolve(cfg.userns_remap)
+        except (RemapError, OSError) as e:
+            raise ConfigError(str(e)) from None
+        cfg.data_root = os.path.join(cfg.data_root, cfg.remap.dir_name)
     return cfg, ns

@@ -31,6 +31,9 @@ class Daemon:
         self.snapshotter_name = type(self.snapshotter).__name__.replace("Snapshotter", "").lower() or "overlay"
         if self.snapshotter_name == "overlay":
             self.snapshotter_name = "overlay2"
+        if cfg.remap is not None:  # layers unpacked with owners shifted into the remapped range
+            from ..security.remap_snapshots import RemappedSnapshotter
+            self.snapshotter = RemappedSnapshotter(self.snapshotter, cfg.remap)
         self.shim = ShimClient(cfg.exec_root)
         self.containers = ContainerService(self)
         self.execs = ExecService(self)
@@ -60,6 +63,8 @@ class Daemon:
         containers.register(app, self)
         images.register(app, self.images)
         volumes.register(app, self.volumes, self.events.emit)
+        from .routes import build
+        build.register(app, self)
         return app
 
     def ensure_shim(self) -> None:

@@ -26,10 +26,12 @@ from dockyard.spec import image as spec
 from . import errors
 from .auth import Credentials, TokenCache, scope_for
 from .client import DOCKER_HUB_DOMAIN, RegistryClient
+from .growing import Growing, PullObserver
 from .progress import Emitter, Progress, short_id
 
 DEFAULT_CONCURRENCY = 3
 DEFAULT_RETRIES = 5
+READ_SIZE = 1 << 18
 CredsArg = Credentials | Callable[[str], Credentials | None] | None
 
 _locks_guard = threading.Lock()
@@ -87,8 +89,12 @@ def pull(ref: str | refs.Reference, store: content.ContentStore, platform: spec.
          creds: CredsArg = None, progress: Progress | None = None, insecure: list[str] | None = None,
          mirrors: list[str] | None = None, certs_dir: str | None = None,
          concurrency: int = DEFAULT_CONCURRENCY, retries: int = DEFAULT_RETRIES,
-         token_cache: TokenCache | None = None, timeout: float = 60.0) -> PullResult:
-    """Pull ``ref`` into ``store``; see the module doc. Raises RegistryError subclasses."""
+         token_cache: TokenCache | None = None, timeout: float = 60.0,
+         observer: PullObserver | None = None) -> PullResult:
+    """Pull ``ref`` into ``store``; see the module doc. Raises RegistryError subclasses.
+
+    ``observer`` hears about the manifest, the layers as they download (to follow them, see
+    ``growing``) and the blobs once stored."""
     if isinstance(ref, str):
         ref = refs.parse(ref)
     ref = ref.with_default_tag()
@@ -106,7 +112,7 @@ def pull(ref: str | refs.Reference, store: content.ContentStore, platform: spec.
     clients.append(main)
     for i, client in enumerate(clients):
         try:
-            return _Puller(client, ref, store, matcher, emit, concurrency, retries).run()
+            return _Puller(client, ref, store, matcher, emit, concurrency, retries, observer).run()
         except errors.RegistryError:
             if i == len(clients) - 1:
                 raise
@@ -131,8 +137,10 @@ def _translate(e: errors.RegistryError, ref: refs.Reference) -> errors.RegistryE
 
 class _Puller:
     def __init__(self, client: RegistryClient, ref: refs.Reference, store: content.ContentStore,
-                 matcher: platforms.Matcher, emit: Emitter, concurrency: int, retries: int):
+                 matcher: platforms.Matcher, emit: Emitter, concurrency: int, retries: int,
+                 observer: PullObserver | None = None):
         self.client, self.ref, self.store, self.matcher, self.emit = client, ref, store, matcher, emit
+        self.observer = observer or PullObserver()
         self.concurrency, self.retries = max(1, concurrency), retries
         self.name = ref.path
         self.scopes = [scope_for(ref.path, "pull")]
@@ -166,6 +174,7 @@ class _Puller:
             manifest_digest = top_digest
         manifest: spec.Manifest = doc
         self._check_types(manifest)
+        self.observer.manifest(manifest)
         config_digest = manifest.config.digest
         self._fetch_all(manifest)
         config = spec.ImageConfig.from_json(self.store.read(config_digest))
@@ -202,11 +211,14 @@ class _Puller:
             seen.add(layer.digest)
             if self.store.has(layer.digest):
                 self.emit("Already exists", id=sid)
+                self.observer.blob(layer.digest)
             else:
                 self.emit("Pulling fs layer", id=sid)
                 jobs.append((layer, True))
         if not self.store.has(m.config.digest):
             jobs.insert(0, (m.config, False))
+        else:
+            self.observer.blob(m.config.digest)
         if not jobs:
             return
         with concurrent.futures.ThreadPoolExecutor(max_workers=self.concurrency,
@@ -225,15 +237,20 @@ class _Puller:
         d, sid = desc.digest, short_id(desc.digest)
         with _ingest_lock(self.store, d):
             if self.store.has(d):
+                self.observer.blob(d)
                 return
             w = self.store.writer(d, desc.size, key=ingest_key(d))
+            growing = None
+            if is_layer and w.offset == 0:  # followed from its first byte
+                growing = Growing(d, ingest_path(self.store, d))
+                self.observer.layer(desc, growing)
             try:
                 attempt = 0
                 while True:
                     if self.stop.is_set():
                         raise _Cancelled()
                     try:
-                        self._download(desc, w, sid if is_layer else None)
+                        self._download(desc, w, sid if is_layer else None, growing)
                         break
                     except errors.ConnectionFailed as e:
                         attempt += 1
@@ -251,6 +268,9 @@ class _Puller:
                 except (content.DigestMismatch, content.SizeMismatch) as e:
                     what = "filesystem layer" if is_layer else "image config"
                     raise errors.VerificationError(f"{what} verification failed for digest {d}: {e}") from None
+                if growing is not None:
+                    growing.done()
+                self.observer.blob(d)
                 if is_layer:
                     self.emit("Download complete", id=sid)
             except content.SizeMismatch as e:  # the server sent more than the descriptor's size
@@ -260,12 +280,15 @@ class _Puller:
                 w.abort()
                 raise
             finally:
+                if growing is not None:
+                    growing.broken()  # unless it is done
                 if w.offset == 0:
                     w.abort()  # nothing worth resuming: leave no empty ingest behind
                 else:
                     w.close()  # keeps partial data for a later resume (no-op after commit/abort)
 
-    def _download(self, desc: spec.Descriptor, w: content.Writer, sid: str | None) -> None:
+    def _download(self, desc: spec.Descriptor, w: content.Writer, sid: str | None,
+                  growing: Growing | None = None) -> None:
         d, size = desc.digest, desc.size
         if w.offset >= size:
             return  # an earlier attempt already has it all; commit verifies it
@@ -275,9 +298,13 @@ class _Puller:
                 start = _range_start(resp.header("Content-Range"))
                 if start != w.offset:
                     resp.close()
+                    if growing is not None:
+                        growing.broken()
                     w.truncate()
                     resp = self.client.get_blob(self.name, d, self.scopes, 0)
             elif w.offset:
+                if growing is not None:
+                    growing.broken()
                 w.truncate()  # the server ignored the Range header: start over
             with resp:
                 if resp.status == 200 and resp.length is not None and resp.length != size:
@@ -286,10 +313,12 @@ class _Puller:
                 while True:
                     if self.stop.is_set():
                         raise _Cancelled()
-                    b = resp.read(1 << 16)
+                    b = resp.read(READ_SIZE)
                     if not b:
                         break
                     w.write(b)
+                    if growing is not None:
+                        growing.grew(w.offset)
                     if sid:
                         self.emit.bytes("Downloading", sid, w.offset, size)
 
@@ -305,9 +334,14 @@ def _range_start(value: str | None) -> int | None:
     return int(head) if head.isdigit() else None
 
 
+def ingest_path(store: content.ContentStore, digest: str):
+    """The file a download of ``digest`` writes to until it is committed."""
+    return store.root / "ingest" / content._safe_key(ingest_key(digest)) / "data"
+
+
 def ingest_offset(store: content.ContentStore, digest: str) -> int:
     """Bytes already downloaded for ``digest`` by an interrupted pull (0 if none)."""
-    p = store.root / "ingest" / content._safe_key(ingest_key(digest)) / "data"
+    p = ingest_path(store, digest)
     try:
         return os.path.getsize(p)
     except OSError:

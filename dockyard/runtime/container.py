@@ -187,6 +187,8 @@ class Runtime:
             if console_sock is not None:
                 console_sock.close()
         track.append(pid)
+        if plan.in_userns:
+            process.set_oom_score_adj(spec.process.oom_score_adj, str(pid))
         s.pid = pid
         s.pid_start = st.proc_start_time(pid)
         s.namespaces = {n.type: f"/proc/{pid}/ns/{_nsfile(n.type)}" for n in lin.namespaces}
@@ -381,11 +383,14 @@ class Runtime:
         cg = self.cgroup_of(s)
 
         def child(chan):
-            exec_main(self.sys, proc, chan, seccomp_filter=filt, console_sock=console_sock, preserve_fds=preserve_fds)
+            exec_main(self.sys, proc, chan, seccomp_filter=filt, console_sock=console_sock, preserve_fds=preserve_fds,
+                      in_userns=plan.in_userns)
 
         try:
             pid, chan = spawn(self.sys, plan, child, join_cgroup=cg.join_self if cg else None)
             try:
+                if plan.in_userns:
+                    process.set_oom_score_adj(proc.oom_score_adj, str(pid))
                 chan.expect("ready")
             finally:
                 chan.close()

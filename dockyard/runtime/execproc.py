@@ -11,7 +11,8 @@ from .errors import RuntimeFailure
 from .sync import Channel
 
 
-def exec_main(sys, proc: Process, chan: Channel, *, seccomp_filter=None, console_sock=None, preserve_fds: int = 0) -> None:
+def exec_main(sys, proc: Process, chan: Channel, *, seccomp_filter=None, console_sock=None, preserve_fds: int = 0,
+              in_userns: bool = False) -> None:
     """Never returns. The seccomp filter is compiled by the parent: libseccomp cannot be loaded
     from inside the container's mount namespace."""
     try:
@@ -25,7 +26,8 @@ def exec_main(sys, proc: Process, chan: Channel, *, seccomp_filter=None, console
             os.close(master)
             console_sock.close()
             console.become_session_leader_on(slave)
-        process.set_oom_score_adj(proc.oom_score_adj)
+        if not in_userns:  # in a user namespace the parent writes it (a non-dumpable process's /proc
+            process.set_oom_score_adj(proc.oom_score_adj)  # files belong to the host's root)
         process.set_rlimits(proc)
         sys.prctl(C.PR_SET_DUMPABLE, 0)  # not dumpable until exec
         if filt is not None and not proc.no_new_privileges:

@@ -87,7 +87,8 @@ def init_main(sys, cfg: InitConfig, chan: Channel) -> None:
             sys.sethostname(spec.hostname)
         if spec.domainname:
             sys.setdomainname(spec.domainname)
-        process.set_oom_score_adj(proc.oom_score_adj)
+        if not cfg.userns:  # in a user namespace the parent writes it (our /proc files are not ours)
+            process.set_oom_score_adj(proc.oom_score_adj)
         process.set_rlimits(proc)
         sys.prctl(C.PR_SET_DUMPABLE, 0)
         if filt is not None and not proc.no_new_privileges:

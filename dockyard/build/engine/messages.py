@@ -76,17 +76,14 @@ class Reporter:
         for t in tags:
             self.text(f"Successfully tagged {t}\n")
 
-    def failure(self, message: str, code: int = 1) -> None:
-        self.flush_held()
+    def failure(self, message: str, code: int = 1) -> list[dict]:
+        """The messages that end a failed build (held-back output first), for the caller to send."""
+        held, self._held = self._held, []
         detail = {"code": code, "message": message} if code else {"message": message}
-        self._send({"errorDetail": detail, "error": message})
+        return held + [{"errorDetail": detail, "error": message}]
 
     @property
     def holding(self) -> bool:
         """Quiet output is held back (an error must go into the stream, after it)."""
         return bool(self._held)
 
-    def flush_held(self) -> None:
-        held, self._held = self._held, []
-        for msg in held:
-            self._send(msg)

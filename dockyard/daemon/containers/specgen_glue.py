@@ -61,10 +61,25 @@ def generate_for_start(svc, doc: dict, rootfs: str) -> tuple[dict, dict]:
         gen = generate(doc["_body"], inputs_for(svc, doc, rootfs))
     except SpecGenError as e:
         raise ApiError(400, str(e)) from None
+    remap = None
+    if svc.cfg.remap is not None:  # userns-remap: the user namespace, and paths its root must reach
+        from ...security import userns_spec
+        try:
+            userns_spec.apply(gen.config, doc["HostConfig"], svc.cfg.remap)
+        except userns_spec.UsernsError as e:
+            raise ApiError(400, str(e)) from None
+        if userns_spec.uses_userns(doc["HostConfig"]):
+            remap = svc.cfg.remap
+            userns_spec.prepare_host_paths(svc.files_dir(doc["Id"]), [m["Source"] for m in doc.get("Mounts") or []
+                                                                      if m.get("Type") == "volume"], remap)
+            gen.files = userns_spec.write_owned_files(svc.files_dir(doc["Id"]), gen.files, remap)
     for d in gen.host_dirs:
         os.makedirs(d, mode=0o755, exist_ok=True)
     if gen.working_dir and gen.working_dir != "/":
-        mkdir_all_in_root(rootfs, gen.working_dir)
+        if remap is not None:
+            userns_spec.make_owned_dirs(rootfs, gen.working_dir, remap, mkdir_all_in_root)
+        else:
+            mkdir_all_in_root(rootfs, gen.working_dir)
     if gen.shm:
         path, size = gen.shm
         os.makedirs(path, mode=0o1777, exist_ok=True)

@@ -30,6 +30,7 @@ from dockyard.registry.progress import Emitter, short_id
 from . import jsonmessage as jm
 from .auth import AuthConfig
 from .errors import Cancelled
+from .streamunpack import StreamUnpack
 
 if TYPE_CHECKING:
     from .service import ImageService
@@ -164,13 +165,31 @@ def _pull_one(svc: "ImageService", ref: refs.Reference, plat, auth: AuthConfig |
         old_id = svc.store.resolve(str(ref))
     except ImageError:
         old_id = None
+    streamed: list[str] = []  # chains unpacked while downloading
+    try:
+        return _pull_into_store(svc, ref, plat, auth, shaper, old_id, streamed)
+    except BaseException:
+        svc.unpacker.drop(streamed)
+        raise
+
+
+def _pull_into_store(svc: "ImageService", ref: refs.Reference, plat, auth: AuthConfig | None, shaper: _Shaper,
+                     old_id: str | None, streamed: list[str]) -> PullOutcome:
     store = svc.store
     with store.lease() as lease:
         result = None
         for _attempt in range(3):
-            result = regpull.pull(ref, svc.content, platform=plat,
-                                  creds=lambda host: _creds(auth, ref.domain) if host == ref.domain else None,
-                                  progress=shaper, insecure=svc.insecure, mirrors=svc.mirrors)
+            streamer = StreamUnpack(svc)
+            ok = False
+            try:
+                result = regpull.pull(ref, svc.content, platform=plat,
+                                      creds=lambda host: _creds(auth, ref.domain) if host == ref.domain else None,
+                                      progress=shaper, insecure=svc.insecure, mirrors=svc.mirrors,
+                                      observer=streamer)
+                ok = True
+            finally:
+                streamer.finish(ok)
+                streamed += streamer.new
             blobs = [result.manifest_digest, result.config_digest, *(d.digest for d in result.layers)]
             if result.index_digest:
                 blobs.append(result.index_digest)

@@ -93,6 +93,23 @@ class Unpacker:
                     new.append(chain)
         return chains[-1]
 
+    def unpack_top(self, layers: Sequence[tuple[str | os.PathLike, str]], source,
+                   new: list[str] | None = None,
+                   on_applied: Callable[[int, ApplyResult], None] | None = None) -> str:
+        """Apply the top layer of ``layers`` reading it from ``source`` (a file-like object, e.g. a
+        blob still downloading); the layers below must be unpacked already. Returns its chain ID."""
+        chain = snap_unpack.chain_ids([d for _, d in layers])[-1]
+        if self.committed(chain):
+            return chain
+        with self._lock(chain):
+            if self.committed(chain):
+                return chain
+            snap_unpack.unpack(self.snapshotter, [*layers[:-1], (source, layers[-1][1])], on_applied=on_applied)
+            self.applied += 1
+            if new is not None:
+                new.append(chain)
+        return chain
+
     def drop(self, chains: Sequence[str]) -> list[str]:
         """Remove chain snapshots that nothing is built on (children first); returns those removed.
 

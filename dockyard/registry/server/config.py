@@ -15,6 +15,7 @@ Example (TOML)::
     mode = "token"                   # "none", "htpasswd" (Basic) or "token" (Bearer)
     htpasswd = "/etc/registry/htpasswd"
     anonymous = ["pull"]             # what clients without credentials may do everywhere
+    max_login_failures = 10          # per client address and minute, then 429 TOOMANYREQUESTS
 
     [[auth.rules]]                   # without rules: authenticated accounts may do everything
     account = "alice"                # a user, "*" for any authenticated user, "" for everyone

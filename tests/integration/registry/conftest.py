@@ -42,7 +42,7 @@ needs_skopeo = pytest.mark.skipif(shutil.which("skopeo") is None, reason="skopeo
 def pytest_collection_modifyitems(items):
     here = os.path.dirname(__file__)
     for item in items:
-        if str(item.fspath).startswith(here):
+        if str(item.fspath).startswith(here + os.sep):
             item.add_marker(needs_registry)
 
 

@@ -139,6 +139,12 @@ def test_token_challenge_and_scopes(token_server):
     assert anon_tok("GET", "/v2/bob/app/manifests/1").status == 401
     assert anon_tok("GET", "/v2/public/a/tags/list").status == 404     # allowed, but there is nothing
     assert _token(srv, ["bad-scope"])[0] == 400
+    status, doc = _token(srv, ["registry:catalog:*"], basic("bob", "builder"))
+    r = Api(srv.host, {"Authorization": f"Bearer {doc['token']}"})("GET", "/v2/_catalog")
+    assert r.status == 200 and r.json()["repositories"] == ["bob/app"]     # what bob may pull
+    status, doc = _token(srv, ["registry:catalog:*"])
+    assert doc["token"] and Api(srv.host, {"Authorization": f"Bearer {doc['token']}"})(
+        "GET", "/v2/_catalog").status == 401                                 # anonymous: no catalog
     assert Api(srv.host)("GET", "/token?service=someone-else").status == 400
 
 
