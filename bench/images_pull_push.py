@@ -1,13 +1,15 @@
-"""Benchmark: push and pull of a ~120 MB Debian image to a local registry, side by side:
-`dockyard push/pull` (our CLI -> a private dockyardd), `docker push/pull` (Debian's dockerd 20.10,
-private) and `skopeo copy`, in one run.
+"""Benchmark: push and pull of a Debian image to a local registry, side by side: `dockyard push/pull`
+(our CLI -> a private dockyardd), `docker push/pull` (Debian's dockerd 20.10, private) and `skopeo
+copy`, in one run.
 
-Usage (root): .venv/bin/python bench/images_pull_push.py [ROUNDS] [--no-gzip]
-              (default 3 rounds; about 3 minutes)
+Usage (root): .venv/bin/python bench/images_pull_push.py [ROUNDS] [--no-gzip] [--extra-mb N]
+              (default 3 rounds; about 70 s, 2 minutes with --extra-mb 85)
 Targets: dockyard push <= 0.5 x docker push, dockyard pull <= 0.5 x docker pull.
 
 Setup: a one-layer Debian image (dockyard.images.base.make_debian: debootstrap --variant=minbase
-bookworm, cached under /var/cache/dockyard) saved as a docker-archive and loaded into each daemon.
+bookworm, cached under /var/cache/dockyard; 121 MB uncompressed) saved as a docker-archive and loaded
+into each daemon. `--extra-mb 85` adds a second layer, a copy of the first 85 MB of its /usr, for an
+image of ~210 MB (the size the reference figures in docs were taken with).
 
 Push: before every round each daemon gets the image afresh (rmi + load, not timed), so every push
 compresses and uploads the layer: docker with gzip, dockyard with zstd (its default) and, as
@@ -59,24 +61,54 @@ class BenchDockerd(Dockerd):
         self.host = f"unix://{self.sock}"
 
 
-def make_archive(workdir: str) -> tuple[str, int]:
-    """The Debian image as a docker-archive; returns (path, uncompressed layer size)."""
-    from dockyard.images import archive, base
+def make_archive(workdir: str, extra_mb: int = 0) -> tuple[str, list[int]]:
+    """The Debian image as a docker-archive; returns (path, uncompressed layer sizes).
+
+    With ``extra_mb``, a second layer holds a copy of the first ``extra_mb`` MB of the Debian root's
+    /usr (under /opt/usr-copy): real Debian files that bring the image to the size wanted."""
+    from dockyard.images import archive, base, compose
     from dockyard.images.content import ContentStore
     from dockyard.images.store import ImageStore
 
     store = ImageStore(os.path.join(workdir, "images"), content=ContentStore(os.path.join(workdir, "content")))
     try:
         img = base.make_debian(store, tag=LOCAL_TAG)
+        if extra_mb:
+            layers = [compose.LayerBlob(x.digest, x.media_type, x.size, x.diff_id, x.unpacked_size)
+                      for x in img.layers]
+            with tempfile.TemporaryFile(dir=workdir) as tmp:
+                _copy_layer(str(base.ensure_debootstrap() / "usr"), tmp, extra_mb << 20)
+                tmp.seek(0)
+                layers.append(compose.store_layer_tar(store.content, tmp, "usr copy", compression="none"))
+            config = {k: v for k, v in img.config.items() if k != "rootfs"}
+            config["history"] = list(config.get("history", [])) + [
+                {"created": config.get("created", ""), "created_by": f"COPY usr /opt/usr-copy # {extra_mb} MB"}]
+            img = compose.write_image(store, config, layers, tags=[LOCAL_TAG])
         path = os.path.join(workdir, "debian.tar")
         with open(path, "wb") as f:
             archive.save(store, [LOCAL_TAG], f)
-        size = sum(x.size for x in img.layers)
+        sizes = [x.size for x in img.layers]
     finally:
         store.close()
     shutil.rmtree(os.path.join(workdir, "images"), ignore_errors=True)
     shutil.rmtree(os.path.join(workdir, "content"), ignore_errors=True)
-    return path, size
+    return path, sizes
+
+
+def _copy_layer(src: str, out, budget: int) -> None:
+    """A layer tar of the files under ``src`` (sorted walk), as /opt/usr-copy, up to ``budget`` bytes."""
+    import tarfile
+
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tf:
+        tf.add(src, "opt/usr-copy", recursive=False)
+        for dirpath, dirnames, filenames in os.walk(src):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, src)
+            for name in sorted(dirnames) + sorted(filenames):
+                full = os.path.join(dirpath, name)
+                tf.add(full, os.path.normpath(os.path.join("opt/usr-copy", rel, name)), recursive=False)
+                if tf.offset >= budget:
+                    return
 
 
 def drop_caches() -> None:
@@ -169,6 +201,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("rounds", type=int, nargs="?", default=3)
     ap.add_argument("--no-gzip", action="store_true", help="leave out the dockyard-gzip daemon")
+    ap.add_argument("--extra-mb", type=int, default=0,
+                    help="add a layer with about that many MB of the Debian root's /usr (85: a ~210 MB image)")
     opts = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root (daemons, debootstrap, drop_caches)")
@@ -191,7 +225,7 @@ def main() -> None:
         registries.remove(reg)
 
     try:
-        archive, layer_size = make_archive(work)
+        archive, layer_sizes = make_archive(work, opts.extra_mb)
         daemons[0].start()
         if len(daemons) > 1:
             os.environ["DOCKYARD_PUSH_COMPRESSION"] = "gzip"
@@ -204,8 +238,10 @@ def main() -> None:
         if len(daemons) > 1:
             tools.append(DaemonTool("dockyard-gzip", DOCKYARD_CLI, daemons[1].env, "bench/dyg:1"))
         tools += [DaemonTool("docker", "docker", dk.env, "bench/dk:1"), Skopeo(archive, work)]
-        print(f"image: Debian bookworm minbase, one layer of {layer_size / 1e6:.0f} MB uncompressed; "
-              f"{opts.rounds} rounds; setup {time.perf_counter() - t0:.0f} s", flush=True)
+        print(f"image: Debian bookworm minbase{' + a copy of part of its /usr' if opts.extra_mb else ''}, "
+              f"{sum(layer_sizes) / 1e6:.0f} MB uncompressed (layers: "
+              f"{', '.join(f'{x / 1e6:.0f} MB' for x in layer_sizes)}); {opts.rounds} rounds; "
+              f"setup {time.perf_counter() - t0:.0f} s", flush=True)
 
         pushes: dict[str, list[float]] = {t.name: [] for t in tools}
         pulls: dict[str, list[float]] = {t.name: [] for t in tools}

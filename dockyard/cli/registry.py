@@ -7,6 +7,7 @@ from __future__ import annotations
 # name -> (module, one-line description)
 COMMANDS: dict[str, tuple[str, str]] = {
     "attach": ("attach", "Attach local standard input, output, and error streams to a running container"),
+    "build": ("build", "Build an image from a Dockerfile"),
     "commit": ("commit", "Create a new image from a container's changes"),
     "cp": ("cp", "Copy files/folders between a container and the local filesystem"),
     "create": ("create", "Create a new container"),
@@ -55,13 +56,18 @@ MANAGEMENT: dict[str, tuple[str, dict[str, str]]] = {
         "stats": "stats", "stop": "stop", "top": "top", "unpause": "unpause", "update": "update", "wait": "wait",
     }),
     "image": ("Manage images", {
-        "base": "image_base", "history": "history", "import": "import_", "inspect": "image_inspect", "load": "load", "ls": "images",
+        "base": "image_base", "build": "build", "history": "history", "import": "import_", "inspect": "image_inspect", "load": "load", "ls": "images",
         "list": "images", "prune": "image_prune", "pull": "pull", "push": "push", "rm": "rmi", "remove": "rmi",
         "save": "save", "tag": "tag",
     }),
     "volume": ("Manage volumes", {
         "create": "volume_create", "inspect": "volume_inspect", "ls": "volume_ls", "list": "volume_ls",
         "prune": "volume_prune", "rm": "volume_rm", "remove": "volume_rm",
+    }),
+    "network": ("Manage networks", {
+        "connect": "network_connect", "create": "network_create", "disconnect": "network_disconnect",
+        "inspect": "network_inspect", "ls": "network_ls", "list": "network_ls", "prune": "network_prune",
+        "rm": "network_rm", "remove": "network_rm",
     }),
     "system": ("Manage Docker", {
         "df": "system_df", "events": "events", "info": "info", "prune": "system_prune",
@@ -73,8 +79,9 @@ MANAGEMENT_LISTED = {
     "container": ["attach", "commit", "cp", "create", "diff", "exec", "export", "inspect", "kill", "logs", "ls",
                   "pause", "port", "prune", "rename", "restart", "rm", "run", "start", "stats", "stop", "top",
                   "unpause", "update", "wait"],
-    "image": ["base", "history", "import", "inspect", "load", "ls", "prune", "pull", "push", "rm", "save", "tag"],
+    "image": ["base", "build", "history", "import", "inspect", "load", "ls", "prune", "pull", "push", "rm", "save", "tag"],
     "volume": ["create", "inspect", "ls", "prune", "rm"],
+    "network": ["connect", "create", "disconnect", "inspect", "ls", "prune", "rm"],
     "system": ["df", "events", "info", "prune"],
 }
 

@@ -37,6 +37,8 @@ class Daemon:
         self.shim = ShimClient(cfg.exec_root)
         self.containers = ContainerService(self)
         self.execs = ExecService(self)
+        from .containers.networking import Networks
+        self.networks = Networks(self)
         self.images = ImageService(cfg.data_root, cfg.insecure_registries, cfg.registry_mirrors,
                                    snapshotter=self.snapshotter, events=self.events.emit,
                                    in_use=self.containers.image_users)
@@ -63,6 +65,8 @@ class Daemon:
         containers.register(app, self)
         images.register(app, self.images)
         volumes.register(app, self.volumes, self.events.emit)
+        from .routes import networks
+        networks.register(app, self)
         from .routes import build
         build.register(app, self)
         return app
@@ -74,6 +78,7 @@ class Daemon:
     async def start(self) -> None:
         self.events.loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.ensure_shim)
+        await self.networks.start()
         await self.containers.restore()
         self._tasks.append(asyncio.create_task(self.containers.watch_exits()))
         listeners = self._listeners()
@@ -117,5 +122,6 @@ class Daemon:
             t.cancel()
         self.containers.health.stop_all()
         await self.app.close()
+        await self.networks.close()
         self.images.close()
         self.db.close()

@@ -81,7 +81,8 @@ def _verify_manifest(data: bytes, what: str, expected: str | None, header: str |
         except dg.DigestError:
             raise errors.ProtocolError(f"{what}: invalid Docker-Content-Digest header {header!r}") from None
         if dg.of_bytes(data, h_algo) != header:
-            raise errors.VerificationError(f"manifest verification failed for digest {header}: content of {what} differs")
+            raise errors.VerificationError(
+                f"manifest verification failed for digest {header}: content of {what} differs")
     return got
 
 

@@ -98,7 +98,8 @@ class _Pusher:
         try:
             data = self.store.read(manifest_digest)
         except content.BlobNotFound:
-            raise errors.NotFound(f"manifest {manifest_digest} not found in the local store", "MANIFEST_UNKNOWN") from None
+            raise errors.NotFound(f"manifest {manifest_digest} not found in the local store",
+                                  "MANIFEST_UNKNOWN") from None
         doc = spec.parse_manifest(data)
         tag = self.ref.tag or manifest_digest
         if isinstance(doc, spec.Index):

@@ -41,8 +41,15 @@ def _rule(rule: R.Rule) -> dict:
     return out
 
 
-def applies(rule: R.Rule, caps: set[str], goarch: str) -> bool:
+def running_kernel() -> tuple[int, ...]:
+    release = os.uname().release.split("-", 1)[0]
+    return tuple(int(p) for p in release.split(".")[:3] if p.isdigit())
+
+
+def applies(rule: R.Rule, caps: set[str], goarch: str, kernel: tuple[int, ...] = (99,)) -> bool:
     """Whether ``rule`` is part of the profile for a container holding ``caps`` on ``goarch``."""
+    if rule.min_kernel and kernel < rule.min_kernel:
+        return False
     if rule.arches and goarch not in rule.arches:
         return False
     if rule.caps and not caps.intersection(rule.caps):
@@ -52,26 +59,27 @@ def applies(rule: R.Rule, caps: set[str], goarch: str) -> bool:
     return True
 
 
-def profile(caps: Iterable[str], machine: str | None = None) -> dict:
+def profile(caps: Iterable[str], machine: str | None = None, kernel: tuple[int, ...] | None = None) -> dict:
     """The ``linux.seccomp`` object for a container whose bounding set is ``caps``."""
     goarch, arches = _arch(machine)
-    held = set(caps)
+    held, kernel = set(caps), kernel or running_kernel()
     syscalls = [{"names": list(R.ALWAYS), "action": "SCMP_ACT_ALLOW"}]
-    for rule in (*R.ARCH_RULES, *R.FILTERED, *R.GATED):
-        if applies(rule, held, goarch):
+    for rule in (R.PTRACE, *R.ARCH_RULES, *R.FILTERED, *R.GATED):
+        if applies(rule, held, goarch, kernel):
             syscalls.append(_rule(rule))
     return {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": R.EPERM, "architectures": list(arches),
             "syscalls": syscalls}
 
 
-def allowed_names(caps: Iterable[str], machine: str | None = None) -> dict[str, str]:
+def allowed_names(caps: Iterable[str], machine: str | None = None,
+                  kernel: tuple[int, ...] | None = None) -> dict[str, str]:
     """syscall name -> "always" or "filtered" (allowed only for some arguments) in the profile
     for ``caps``; names that are not allowed are absent. For documentation and tests."""
     goarch, _ = _arch(machine)
-    held = set(caps)
+    held, kernel = set(caps), kernel or running_kernel()
     out = dict.fromkeys(R.ALWAYS, "always")
-    for rule in (*R.ARCH_RULES, *R.FILTERED, *R.GATED):
-        if not applies(rule, held, goarch) or rule.action != "SCMP_ACT_ALLOW":
+    for rule in (R.PTRACE, *R.ARCH_RULES, *R.FILTERED, *R.GATED):
+        if not applies(rule, held, goarch, kernel) or rule.action != "SCMP_ACT_ALLOW":
             continue
         for n in rule.names:
             if out.get(n) != "always":

@@ -55,6 +55,7 @@ class Rule(NamedTuple):
     errno: int | None = None
     arches: tuple[str, ...] = ()    # only on these machine architectures (Go names: amd64, arm64)
     unless_caps: tuple[str, ...] = ()  # left out when the container holds one of these
+    min_kernel: tuple[int, ...] = ()   # only on kernels at least this recent
 
 
 def _n(text: str) -> tuple[str, ...]:
@@ -95,7 +96,7 @@ PROCESSES = _n("""
     sched_get_priority_max sched_get_priority_min sched_rr_get_interval sched_rr_get_interval_time64
     getrandom set_tid_address set_robust_list get_robust_list rseq restart_syscall getcpu uname sysinfo times
     get_thread_area set_thread_area sigaltstack landlock_create_ruleset landlock_add_rule
-    landlock_restrict_self uretprobe ptrace process_vm_readv process_vm_writev
+    landlock_restrict_self uretprobe
 """)
 
 SIGNALS = _n("""
@@ -138,6 +139,9 @@ ARCH_RULES = (
     Rule(_n("arm_fadvise64_64 arm_sync_file_range sync_file_range2 breakpoint cacheflush set_tls"),
          arches=("arm64",)),
 )
+
+# Before Linux 4.8 a traced process could skip its seccomp filter.
+PTRACE = Rule(_n("ptrace process_vm_readv process_vm_writev"), min_kernel=(4, 8))
 
 # Calls whose arguments decide.
 FILTERED = (

@@ -68,9 +68,11 @@ def ranges_for(path: str, name: str, numeric_id: int | None = None) -> list[Rang
 
 def allocate(path: str, name: str, size: int = DEFAULT_SIZE) -> Range:
     """Append ``name:START:size`` with START above every existing range (and >= 100000); the
-    file is locked and rewritten atomically. Returns the existing first range if ``name`` has one."""
+    file is locked (flock on the file itself: shadow-utils' own ``FILE.lock`` must never be left
+    behind, its tools would refuse to work) and rewritten atomically. Returns the existing first
+    range if ``name`` has one."""
     os.makedirs(os.path.dirname(path) or "/", exist_ok=True)
-    lock = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    lock = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:

@@ -120,7 +120,11 @@ def apply_stream(raw: BinaryIO, root: str, *, whiteouts: str = "delete", lowers:
             raise LayerError(f"layer: {e}") from None
         # With no lower layer the directory is the whole view: deleting is then the overlay result too.
         overlay = whiteouts == "overlay" and bool(lowers)
-        applier = _Applier(root_fd, reader, overlay, [str(p) for p in lowers], same_owner)
+        with os.scandir(root_fd) as it:
+            fresh = next(it, None) is None
+        applier = _Applier(root_fd, reader, overlay, [str(p) for p in lowers], same_owner, fresh)
+        if fsops.get_xattr(fsops.proc_path(root_fd, "."), "system.posix_acl_default") is not None:
+            applier.umask = None  # a default ACL, not the umask, shapes new files' modes
         applier.run()
         try:
             stream.drain()
@@ -143,9 +147,36 @@ def split_name(name: str) -> tuple[str, ...]:
     return comps
 
 
+def _process_umask() -> int | None:
+    """This process's umask, read without changing it (os.umask would, for every thread)."""
+    if not _UMASK:
+        try:
+            with open("/proc/self/status") as f:
+                _UMASK.append(next((int(line.split()[1], 8) for line in f if line.startswith("Umask:")), None))
+        except (OSError, ValueError):
+            _UMASK.append(None)
+    return _UMASK[0]
+
+
+_UMASK: list[int | None] = []
+
+
 class _Applier:
-    def __init__(self, root_fd: int, reader: TarReader, overlay: bool, lowers: list[str], same_owner: bool):
+    """Applies the entries one by one. Per file it makes as few system calls as it can: no lookup
+    of a name in a directory that started empty unless this layer made that name (``fresh``,
+    ``made``), no chown of a new inode that is already 0:0, no chmod when the mode passed to
+    open() stays as it is, and the fd of the current directory is reused, not duplicated."""
+
+    def __init__(self, root_fd: int, reader: TarReader, overlay: bool, lowers: list[str], same_owner: bool,
+                 fresh: bool = False):
         self.root_fd = root_fd
+        self.fresh = fresh  # the directory was empty: only what this layer made can be there
+        self.made: set[tuple[str, ...]] = set()  # paths this layer created (a superset, when fresh)
+        # new inodes belong to 0:0 (unless their directory is setgid)
+        self.new_root_owned = same_owner and os.geteuid() == 0 and os.getegid() == 0
+        self.umask = _process_umask()
+        self._parent_sgid = True  # of the directory of the entry being created
+        self._root_sgid = bool(os.fstat(root_fd).st_mode & stat.S_ISGID)
         self.reader = reader
         self.overlay = overlay
         self.lowers = lowers
@@ -153,14 +184,23 @@ class _Applier:
         self.same_owner = same_owner
         self.unpacked: set[tuple[str, ...]] = set()   # paths this layer wrote (and their parents)
         self.dirs: dict[tuple[str, ...], Entry] = {}  # dir mode/times are set at the end
-        self._cache: tuple[tuple[str, ...], int] | None = None  # last directory walked to
+        # the directories of the last path walked to, one level each below the root:
+        # [name, fd, lower layers still visible below it, setgid (None: not looked at yet)];
+        # fds dropped from it are closed only once the entry is done (``_retired``), so an entry
+        # may go on using one after a removal
+        self._stack: list[list] = []
+        self._retired: list[int] = []
         self.unpacked_size = 0
 
-    def _forget(self) -> None:
-        """Drop the cached directory fd: something was removed or replaced."""
-        if self._cache is not None:
-            os.close(self._cache[1])
-            self._cache = None
+    def _forget(self, depth: int = 0) -> None:
+        """Drop the directory fds below ``depth`` levels (all: something was removed or replaced)."""
+        for level in self._stack[depth:]:
+            self._retired.append(level[1])
+        del self._stack[depth:]
+
+    def _release(self) -> None:
+        while self._retired:
+            os.close(self._retired.pop())
 
     # -- driver --------------------------------------------------------------
     def run(self) -> None:
@@ -168,6 +208,7 @@ class _Applier:
             self._run()
         finally:
             self._forget()
+            self._release()
 
     def _run(self) -> None:
         while True:
@@ -177,7 +218,10 @@ class _Applier:
                 if entry is None:
                     break
                 name = entry.name
-                self._entry(entry)
+                try:
+                    self._entry(entry)
+                finally:
+                    self._release()
             except (TarError, StreamError, ValueError, OverflowError, OSError) as e:
                 text = (e.strerror or str(e)) if isinstance(e, OSError) else str(e)
                 where = f"layer entry {name!r}" if name is not None else "layer"
@@ -187,6 +231,8 @@ class _Applier:
                 self._finish_dir(comps, self.dirs[comps])
             except OSError as e:
                 raise LayerError(f"layer entry {'/'.join(comps)!r}: {e.strerror or e}") from None
+            finally:
+                self._release()
 
     def _entry(self, e: Entry) -> None:
         comps = split_name(e.name)
@@ -207,63 +253,74 @@ class _Applier:
                     raise ValueError(f"invalid whiteout for {target!r}")
                 self._whiteout(e, comps[:-1], target)
             return
-        pfd = self._walk(comps[:-1], create=True)
-        try:
-            self._create(e, pfd, comps)
-        finally:
-            os.close(pfd)
+        pfd = self._dir(comps[:-1])
+        self._create(e, pfd, comps)
         for i in range(1, len(comps) + 1):
             self.unpacked.add(comps[:i])
 
     # -- path resolution -----------------------------------------------------
+    def _dir(self, comps: tuple[str, ...]) -> int:
+        """The directory root/comps (made if missing), as an fd valid until the entry is done."""
+        fd = self._walk_to(comps, create=True)
+        if not comps:
+            self._parent_sgid = self._root_sgid
+        else:
+            top = self._stack[-1]
+            if top[3] is None:
+                top[3] = bool(os.fstat(fd).st_mode & stat.S_ISGID)
+            self._parent_sgid = top[3]
+        return fd
+
     def _walk(self, comps: Sequence[str], create: bool) -> int | None:
         """An fd of the directory root/comps, made if missing and ``create``;
         None if missing and not ``create``. Never goes through a symlink."""
-        comps = tuple(comps)
-        if self._cache is not None and self._cache[0] == comps:
-            return os.dup(self._cache[1])
-        fd = os.dup(self.root_fd)
-        lower_visible = self.merge
-        try:
-            for i, c in enumerate(comps):
-                st = lstat_at(fd, c)
-                if st is not None and stat.S_ISLNK(st.st_mode):
-                    raise ValueError(f"path goes through symlink {'/'.join(comps[:i + 1])!r}")
-                if self.overlay and st is not None and fsops.is_whiteout(st):
-                    if not create:
-                        os.close(fd)
-                        return None
-                    self._forget()
-                    os.unlink(c, dir_fd=fd)
-                    self._mkdir_implicit(fd, c, None, opaque=True)
+        fd = self._walk_to(tuple(comps), create)
+        return None if fd is None else os.dup(fd)
+
+    def _walk_to(self, comps: tuple[str, ...], create: bool) -> int | None:
+        """Like ``_walk``, but the fd is the walk's own (valid until the entry is done). Goes on
+        from the directories the last walk opened, as far as the paths agree."""
+        stack = self._stack
+        n = 0
+        while n < len(stack) and n < len(comps) and stack[n][0] == comps[n]:
+            n += 1
+        self._forget(n)
+        fd = stack[n - 1][1] if n else self.root_fd
+        lower_visible = stack[n - 1][2] if n else self.merge
+        for i in range(n, len(comps)):
+            c = comps[i]
+            st = lstat_at(fd, c)
+            if st is not None and stat.S_ISLNK(st.st_mode):
+                raise ValueError(f"path goes through symlink {'/'.join(comps[:i + 1])!r}")
+            if self.overlay and st is not None and fsops.is_whiteout(st):
+                if not create:
+                    return None
+                self._forget()
+                os.unlink(c, dir_fd=fd)
+                self._mkdir_implicit(fd, c, None, opaque=True)
+                self.made.add(comps[:i + 1])
+                return self._walk_to(comps, create)  # from the root again: the stack was dropped
+            if st is None:
+                lower = fsops.overlay_lookup(self.lowers, comps[:i + 1]) if lower_visible else None
+                if lower is not None:
+                    lst, _ = lower
+                    if stat.S_ISLNK(lst.st_mode):
+                        raise ValueError(f"path goes through symlink {'/'.join(comps[:i + 1])!r}")
+                    if not stat.S_ISDIR(lst.st_mode):
+                        raise ValueError(f"parent {'/'.join(comps[:i + 1])!r} is not a directory")
+                if not create:
+                    return None
+                self._mkdir_implicit(fd, c, lower, opaque=False)
+                self.made.add(comps[:i + 1])
+                if lower is None:
                     lower_visible = False
-                elif st is None:
-                    lower = fsops.overlay_lookup(self.lowers, comps[:i + 1]) if lower_visible else None
-                    if lower is not None:
-                        lst, _ = lower
-                        if stat.S_ISLNK(lst.st_mode):
-                            raise ValueError(f"path goes through symlink {'/'.join(comps[:i + 1])!r}")
-                        if not stat.S_ISDIR(lst.st_mode):
-                            raise ValueError(f"parent {'/'.join(comps[:i + 1])!r} is not a directory")
-                    if not create:
-                        os.close(fd)
-                        return None
-                    self._mkdir_implicit(fd, c, lower, opaque=False)
-                    if lower is None:
-                        lower_visible = False
-                elif not stat.S_ISDIR(st.st_mode):
-                    raise ValueError(f"parent {'/'.join(comps[:i + 1])!r} is not a directory")
-                elif lower_visible and fsops.is_opaque(fsops.proc_path(fd, c)):
-                    lower_visible = False
-                nfd = open_dir_at(fd, c)
-                os.close(fd)
-                fd = nfd
-            self._forget()
-            self._cache = (comps, os.dup(fd))
-            return fd
-        except BaseException:
-            os.close(fd)
-            raise
+            elif not stat.S_ISDIR(st.st_mode):
+                raise ValueError(f"parent {'/'.join(comps[:i + 1])!r} is not a directory")
+            elif lower_visible and fsops.is_opaque(fsops.proc_path(fd, c)):
+                lower_visible = False
+            fd = open_dir_at(fd, c)
+            stack.append([c, fd, lower_visible, None])
+        return fd
 
     def _mkdir_implicit(self, dirfd: int, name: str, lower, opaque: bool) -> None:
         """A parent directory the layer does not list: 0755, or what it is below."""
@@ -298,6 +355,7 @@ class _Applier:
                 remove_at(pfd, target, st)
             if self.overlay:
                 os.mknod(target, stat.S_IFCHR | 0o600, os.makedev(0, 0), dir_fd=pfd)
+                self.made.add(parent + (target,))
                 if self.same_owner:
                     os.chown(target, e.uid, e.gid, dir_fd=pfd, follow_symlinks=False)
         finally:
@@ -336,7 +394,7 @@ class _Applier:
     # -- entries -------------------------------------------------------------
     def _create(self, e: Entry, pfd: int, comps: tuple[str, ...]) -> None:
         base = comps[-1]
-        existing = lstat_at(pfd, base)
+        existing = lstat_at(pfd, base) if not self.fresh or comps in self.made else None
         replaced_whiteout = bool(self.overlay and existing is not None and fsops.is_whiteout(existing))
         if existing is not None and not (e.is_dir and stat.S_ISDIR(existing.st_mode)):
             self._forget()
@@ -350,7 +408,7 @@ class _Applier:
             try:
                 if replaced_whiteout:
                     os.setxattr(fd, fsops.OVERLAY_OPAQUE, b"y")
-                self._owner_xattrs(e, fd=fd, mode=stat.S_IFDIR)
+                self._owner_xattrs(e, fd=fd, mode=stat.S_IFDIR, new=existing is None)
             finally:
                 os.close(fd)
             self.dirs.pop(comps, None)
@@ -364,21 +422,27 @@ class _Applier:
         elif t in (CHR, BLK, FIFO):
             kind = {CHR: stat.S_IFCHR, BLK: stat.S_IFBLK, FIFO: stat.S_IFIFO}[t]
             os.mknod(base, kind | 0o600, os.makedev(e.devmajor, e.devminor), dir_fd=pfd)
-            self._owner_xattrs(e, dirfd=pfd, name=base, mode=kind)
+            self._owner_xattrs(e, dirfd=pfd, name=base, mode=kind, new=True)
             os.chmod(base, e.mode, dir_fd=pfd)  # a node just made here: not a symlink
             self._times(e, dirfd=pfd, name=base)
+        self.made.add(comps)
 
     def _regular(self, e: Entry, pfd: int, base: str) -> None:
-        fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                     dir_fd=pfd)
+        # open() can give the mode itself when the umask keeps it and there are no setuid/setgid/
+        # sticky bits (which chown would clear)
+        perms = e.mode & 0o777
+        exact = not e.mode & 0o7000 and self.umask is not None and not perms & self.umask
+        fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     perms if exact else 0o600, dir_fd=pfd)
         try:
             for chunk in self.reader.data():
                 view = memoryview(chunk)
                 while view:
                     n = os.write(fd, view)
                     view = view[n:]
-            self._owner_xattrs(e, fd=fd, mode=stat.S_IFREG)
-            os.fchmod(fd, e.mode)  # after chown, which clears setuid/setgid
+            self._owner_xattrs(e, fd=fd, mode=stat.S_IFREG, new=True)
+            if not exact:
+                os.fchmod(fd, e.mode)  # after chown, which clears setuid/setgid
             self._times(e, fd=fd)
         finally:
             os.close(fd)
@@ -422,12 +486,14 @@ class _Applier:
                 elif c not in ("", "."):
                     depth += 1
         os.symlink(e.linkname, base, dir_fd=pfd)
-        self._owner_xattrs(e, dirfd=pfd, name=base, mode=stat.S_IFLNK)
+        self._owner_xattrs(e, dirfd=pfd, name=base, mode=stat.S_IFLNK, new=True)
         self._times(e, dirfd=pfd, name=base)
 
     def _owner_xattrs(self, e: Entry, *, fd: int | None = None, dirfd: int | None = None,
-                      name: str | None = None, mode: int) -> None:
-        if self.same_owner:
+                      name: str | None = None, mode: int, new: bool = False) -> None:
+        """Owner and xattrs; ``new``: the inode was just made in the current entry's directory."""
+        if self.same_owner and not (new and e.uid == 0 and e.gid == 0 and self.new_root_owned
+                                    and not self._parent_sgid):
             if fd is not None:
                 os.fchown(fd, e.uid, e.gid)
             else:

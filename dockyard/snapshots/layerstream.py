@@ -118,6 +118,7 @@ class LayerStream:
                 except queue.Empty:
                     pass
             self._thread.join()
+        self._buf.clear()
         self._eof = True
 
     # -- the reader's side ---------------------------------------------------

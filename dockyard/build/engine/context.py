@@ -24,7 +24,7 @@ from typing import BinaryIO
 from ...daemon.containers.securefs import ContainerFS
 from ...daemon.containers.tarin import ExtractError, components, open_stream
 from ...snapshots.layerstream import StreamError
-from ...snapshots.tarstream import DIR, LNK, REGULAR_TYPES, SYM, TarError, TarReader
+from ...snapshots.tarstream import BLOCK, DIR, LNK, REGULAR_TYPES, SYM, TarError, TarReader
 from ..dockerignore import DockerignoreError, PatternMatcher, read_dockerignore
 from .errors import ContextError
 
@@ -139,7 +139,7 @@ class _Unpacker:
 
     def run(self, stream: BinaryIO) -> None:
         try:
-            reader = TarReader(open_stream(stream))
+            reader = TarReader(_LenientEnd(open_stream(stream)))
             for e in reader:
                 try:
                     comps = components(e.name, "the build context")
@@ -258,6 +258,34 @@ class _Unpacker:
         finally:
             os.close(tfd)
         self.ctx.files["/".join(comps)] = info
+
+
+class _LenientEnd:
+    """A tar stream that may end right after its last file's data, without the padding and the
+    end-of-archive blocks: the Docker CLI sends such streams when it adds a Dockerfile from outside
+    the context, and Go's tar reader (dockerd's) takes them as complete. A stream cut anywhere
+    else is still an error."""
+
+    def __init__(self, stream):
+        self._s = stream
+        self.ended = False
+
+    def read(self, n: int) -> bytes:
+        return b"" if self.ended else self._s.read(n)
+
+    def read_exact(self, n: int) -> bytes:
+        if n >= BLOCK or self.ended:
+            return self._s.read_exact(n)
+        data = self._s.read(n)
+        if not data:   # the padding after the last file's data is missing: the end
+            self.ended = True
+            return b"\0" * n
+        while len(data) < n:
+            more = self._s.read(n - len(data))
+            if not more:
+                raise StreamError(f"stream truncated: wanted {n - len(data)} more bytes, got 0")
+            data += more
+        return data
 
 
 def _write_all(fd: int, data: bytes) -> None:

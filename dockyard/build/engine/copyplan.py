@@ -35,7 +35,8 @@ def destination(dest: str, workdir: str) -> tuple[str, bool]:
     return posixpath.normpath(dest).replace("//", "/"), dir_like
 
 
-def plan(keyword: str, sources: list[Source], dest: str, workdir: str, archives: set[int] = frozenset()) -> list[CopyOp]:
+def plan(keyword: str, sources: list[Source], dest: str, workdir: str,
+         archives: set[int] = frozenset()) -> list[CopyOp]:
     """The copy operations for ``sources`` (``archives``: indexes of sources ADD unpacks)."""
     target, dir_like = destination(dest, workdir)
     if len(sources) > 1 and not dir_like:

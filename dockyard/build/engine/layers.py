@@ -146,14 +146,14 @@ def remove_stubs(layers: Layers, paths: Iterable[str]) -> list[str]:
         except OSError:
             continue
         removed.append("/" + rel)
-        if layers.whiteouts == "overlay":
-            _drop_unchanged_parents(layers, comps[:-1])
+        _drop_unchanged_parents(layers, comps[:-1])
     return removed
 
 
 def _drop_unchanged_parents(layers: Layers, comps: list[str]) -> None:
-    """An overlay upper directory that is empty now, not opaque, and the same as the parent's
-    directory (mode and owner) records no change: remove it."""
+    """A directory a removed stub leaves empty records no change when the parent image lacks it
+    (it was made for the stub) or, in an overlay upper directory, has it with the same mode and
+    owner: remove it, and go up."""
     while comps:
         path = os.path.join(layers.upper, *comps)
         try:
@@ -163,9 +163,10 @@ def _drop_unchanged_parents(layers: Layers, comps: list[str]) -> None:
         except OSError:
             return
         low = _lower_stat(layers, comps)
-        if low is None or not stat.S_ISDIR(low.st_mode):
-            return
-        if (st.st_mode, st.st_uid, st.st_gid) != (low.st_mode, low.st_uid, low.st_gid):
+        if low is not None and layers.whiteouts != "overlay":
+            return   # a full copy (native snapshotter): removing it would delete it
+        if low is not None and (not stat.S_ISDIR(low.st_mode) or
+                                (st.st_mode, st.st_uid, st.st_gid) != (low.st_mode, low.st_uid, low.st_gid)):
             return
         try:
             os.rmdir(path)

@@ -78,7 +78,8 @@ class RunMounts:
 
     def _one(self, m: Mount) -> None:
         if m.type in (SECRET, SSH):
-            raise BuildError(f"RUN --mount=type={m.type} is not supported by this builder (it needs a BuildKit session)")
+            raise BuildError(f"RUN --mount=type={m.type} is not supported by this builder "
+                             "(it needs a BuildKit session)")
         target = self._target(m)
         if m.type == CACHE:
             src = self._cache_dir(m)
@@ -107,7 +108,8 @@ class RunMounts:
             tmp = f"{path}.new-{os.getpid()}-{os.urandom(4).hex()}"
             os.mkdir(tmp, 0o755)
             os.chmod(tmp, 0o755 if m.mode is None else m.mode)
-            os.chown(tmp, m.uid or 0, m.gid or 0)
+            if m.uid is not None or m.gid is not None:   # else the daemon's own (root)
+                os.chown(tmp, m.uid or 0, m.gid or 0)
             try:
                 os.rename(tmp, path)
             except OSError:   # made meanwhile by another build

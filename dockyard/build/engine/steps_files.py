@@ -40,16 +40,9 @@ def _heredoc(b, content: c.SourceContent) -> Source:
     return _single_file(content.path, path, 0o644, mtime, "sha256:" + hashlib.sha256(data).hexdigest())
 
 
-def _sources(b, ins) -> tuple[list[Source], set[int], str]:
-    """The step's sources, the ones ADD unpacks, and what the sources come from (for the key)."""
+def _sources(b, ins, tree: SourceTree) -> tuple[list[Source], set[int]]:
+    """The step's sources and the ones ADD unpacks."""
     keyword = ins.keyword
-    from_ = getattr(ins, "from_", "")
-    if from_:
-        origin = b.image_id_for(from_)
-        tree = SourceTree(b.view(origin).root, None, what=f"{from_!r}")
-    else:
-        origin = "context"
-        tree = SourceTree(b.ctx.root, b.ctx.files)
     sources: list[Source] = []
     local: list[int] = []
     for src in ins.sources:
@@ -69,7 +62,7 @@ def _sources(b, ins) -> tuple[list[Source], set[int], str]:
     archives: set[int] = set()
     if isinstance(ins, c.AddInstruction):
         archives = {i for i in local if not sources[i].is_dir and copier.is_archive(sources[i].host)}
-    return sources, archives, origin
+    return sources, archives
 
 
 def _history(state, keyword: str, sources: list[Source], digest: str, dest: str) -> str:
@@ -88,14 +81,25 @@ def copy(b, state, ins) -> None:
         chmod = ins.chmod_mode()
     except DockerfileError as e:
         raise BuildError(e.message) from None
-    sources, archives, origin = _sources(b, ins)
     workdir = state.run_config.get("WorkingDir") or "/"
+    from_ = getattr(ins, "from_", "")
+    common = [keyword, ins.dest, workdir, ins.chown, chmod, b.epoch]
+    if from_:
+        # an image is immutable: its ID and the names are the key, so a hit reads nothing of it
+        origin = b.image_id_for(from_)
+        key = cache_key(state.image_id, "copy", common + [origin, list(ins.sources), list(ins.excludes),
+                                                         [[x.path, x.data] for x in ins.contents]])
+        if b.cached(state, key):
+            return
+        sources, archives = _sources(b, ins, SourceTree(b.view(origin).root, None, what=f"{from_!r}"))
+        digest = sources_key(sources)
+    else:
+        sources, archives = _sources(b, ins, SourceTree(b.ctx.root, b.ctx.files))
+        digest = sources_key(sources)
+        key = cache_key(state.image_id, "copy", common + ["context", digest, sorted(archives)])
+        if b.cached(state, key):
+            return
     ops = plan(keyword, sources, ins.dest, workdir, archives)
-    digest = sources_key(sources)
-    key = cache_key(state.image_id, "copy", [keyword, origin, digest, sorted(archives), ins.dest, workdir,
-                                              ins.chown, chmod, b.epoch])
-    if b.cached(state, key):
-        return
     created_by = _history(state, keyword, sources, digest, ops[0].dest)
     ws = b.workspace(state)
     try:

@@ -9,6 +9,7 @@ false' returned a non-zero code: 1") and that code; the container goes away eith
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from .. import commands as c
@@ -17,6 +18,8 @@ from .cache import cache_key
 from .errors import BuildError, RunError
 from .runmounts import RunMounts
 from .runner import RunSpec
+
+log = logging.getLogger("dockyard.build")
 
 
 def history_command(argv: list[str], args: list[tuple[str, str]]) -> str:
@@ -79,6 +82,9 @@ def run(b, state, ins: c.RunInstruction) -> None:
                 pass
         raise
     mounts.release()
-    runner.remove(cid)
+    try:
+        runner.remove(cid)
+    except Exception as e:   # the step is done; the container is the daemon's to clean up now
+        log.warning("removing build container %s: %s", cid[:12], e)
     b.reporter.removing(cid)
     b.remember(key, image_id)

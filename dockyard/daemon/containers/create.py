@@ -121,6 +121,7 @@ async def create_container(svc, body, name: str | None, platform: str | None) ->
         raise ApiError(400, "No command specified")
     hc = _host_config(body)
     _validate_host_config(hc, svc.cfg.runtimes)
+    endpoints = await svc.d.networks.plan_create(req)
     mounts = collect_mounts(svc, req, cfg)
 
     cid = os.urandom(32).hex()
@@ -160,6 +161,7 @@ async def create_container(svc, body, name: str | None, platform: str | None) ->
             "NetworkSettings": _network_settings(hc),
             "_body": body,
         }
+        svc.d.networks.record_create(doc, endpoints)
         svc.save(doc)
     except BaseException:
         if snapshot_made:

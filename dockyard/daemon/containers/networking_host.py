@@ -11,6 +11,10 @@ afterwards): ``--bip`` if given, else 10.210.0.0/16 for the default data root, a
 10.211.0.0/16 derived from the data root for others — the first of those that no host route
 overlaps, else the first free one of the pools. Choosing a subnet and creating its bridge happen
 under a host-wide lock, so two daemons starting together never pick the same one.
+
+Each daemon notes its names in ``/run/dockyard-network/`` when it starts; a daemon that starts
+later removes the bridges and tables of those whose network state no longer exists (killed, and
+their data root deleted), which nobody could clean up otherwise.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import contextlib
 import fcntl
 import hashlib
 import ipaddress
+import json
 import logging
 import os
 
@@ -27,6 +32,7 @@ DEFAULT_DATA_ROOT = "/var/lib/dockyard"
 DEFAULT_SUBNET = "10.210.0.0/16"
 SECONDARY_BASE = "10.211.0.0/16"      # default bridges of other data roots: /24s
 LOCK_PATH = "/run/lock/dockyard-network.lock"
+REGISTRY_DIR = "/run/dockyard-network"    # which daemon owns which names (see collect_orphans)
 STATE_DIR = "network"                 # under the data root
 
 
@@ -118,6 +124,61 @@ def choose_default_subnet(data_root: str, routes) -> str:
         raise NetworkSetupError(f"no free subnet for the default bridge network: {e}; use --bip") from None
 
 
+def _entry_path(data_root: str) -> str:
+    return os.path.join(REGISTRY_DIR, _digest(data_root)[:16] + ".json")
+
+
+def register(data_root: str, naming, tables) -> None:
+    """Note which kernel objects this data root's daemon owns (under the host lock)."""
+    os.makedirs(REGISTRY_DIR, mode=0o700, exist_ok=True)
+    doc = {"data_root": os.path.realpath(data_root), "default_bridge": naming.default_bridge,
+           "bridge_prefix": naming.bridge_prefix, "veth_prefix": naming.veth_prefix,
+           "tables": [tables.filter, tables.nat]}
+    tmp = _entry_path(data_root) + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f)
+    os.replace(tmp, _entry_path(data_root))
+
+
+def collect_orphans() -> list[str]:
+    """Remove the bridges and nftables tables of daemons whose network state is gone (a test
+    daemon killed and its directory deleted): nobody could ever clean them up otherwise. Runs
+    under the host lock; a daemon registers before it creates anything."""
+    from ...network import netlink
+    from ...network.nat import Firewall
+    from ...network.names import Naming
+    from ...network.nftrules import Tables
+    try:
+        entries = sorted(os.listdir(REGISTRY_DIR))
+    except FileNotFoundError:
+        return []
+    gone = []
+    for name in entries:
+        path = os.path.join(REGISTRY_DIR, name)
+        if not name.endswith(".json"):
+            continue
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+            root = doc["data_root"]
+            naming = Naming(doc["default_bridge"], doc["bridge_prefix"], doc["veth_prefix"])
+            tables = Tables(*doc["tables"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            log.warning("ignoring the network registry entry %s: %s", path, e)
+            continue
+        if os.path.isdir(state_dir(root)):
+            continue
+        with netlink.host() as ipr:
+            for link in netlink.link_names(ipr):
+                if link == naming.default_bridge or naming.is_bridge(link) or naming.is_veth(link):
+                    netlink.delete_link(ipr, link)
+        Firewall(tables).remove()
+        os.unlink(path)
+        gone.append(root)
+        log.info("removed the bridges and rules left by the daemon of %s (its state is gone)", root)
+    return gone
+
+
 def open_service(cfg, running: dict):
     """The daemon's ``NetworkService``, restored: bridges, rules, reservations and DNS listeners of
     the running containers (``running``: id → netns path) rebuilt, everything else dropped."""
@@ -129,6 +190,11 @@ def open_service(cfg, running: dict):
     state = state_dir(cfg.data_root)
     first_start = not os.path.exists(os.path.join(state, "network.db"))
     with host_lock():
+        try:
+            collect_orphans()
+        except Exception as e:   # never a reason not to start
+            log.warning("cleaning up after vanished daemons: %s", e)
+        register(cfg.data_root, naming, tables)
         try:
             if cfg.bip:
                 subnet = parse_bip(cfg.bip)

@@ -49,7 +49,7 @@ def _check_conflicts_shared(req, mode: str) -> None:
             raise _bad("conflicting options: port publishing and the container type network mode")
         if req.exposed_ports:
             raise _bad("conflicting options: port exposing and the container type network mode")
-    if req.mac_address and mode != "none":
+    if req.mac_address:
         raise _bad("conflicting options: mac-address and the network mode")
 
 
@@ -120,8 +120,7 @@ def endpoint_from(net: dict, ec: dict, what: str) -> dict:
         if not net.get("_user_subnet"):
             raise _bad("user specified IP address is supported only when connecting to networks with user "
                        "configured subnets")
-        if not any(addr in ipaddress.ip_network(c.get("IPRange") or c["Subnet"]) for c in subnets) and \
-                not any(addr in ipaddress.ip_network(c["Subnet"]) for c in subnets):
+        if not any(addr in ipaddress.ip_network(c["Subnet"]) for c in subnets):
             raise _bad(f"no configured subnet or ip-range contain the IP address {ip}")
         if any(str(addr) == c.get("Gateway") for c in subnets):
             raise _bad(f"address {ip} is already in use by the gateway of network {name}")
@@ -166,7 +165,7 @@ def plan(req, find_network, find_container, host_gateway_ip: str = "") -> list[d
             if not ref:
                 raise _bad("invalid network mode container: it needs a container name or id")
             find_container(ref)
-        if kind in ("host", "container") or (kind == "none" and req.mac_address):
+        if kind in ("host", "container"):
             _check_conflicts_shared(req, mode)
         extra = [k for k in eps if k not in (mode, req.host.network_mode)]
         if extra:
@@ -181,7 +180,7 @@ def plan(req, find_network, find_container, host_gateway_ip: str = "") -> list[d
         raise _bad(f"network {mode} is the {net['Name']} network: use --network {net['Name']}")
     ec: dict = {}
     for key, value in eps.items():
-        if key not in (mode, req.host.network_mode) and find_network(key)["Id"] != net["Id"]:
+        if mode_of(key) not in (mode, req.host.network_mode) and find_network(mode_of(key))["Id"] != net["Id"]:
             raise _bad(f"Container cannot be connected to network endpoints: {mode}, {key}")
         ec = value
     entry = endpoint_from(net, ec, f"endpoint settings for network {net['Name']}")

@@ -188,6 +188,7 @@ class ContainerService:
                       FinishedAt=ev.get("finished_at") or record.now_rfc3339(), Status="exited")
             if st.get("Health"):
                 st["Health"]["Status"] = "unhealthy" if st["Health"]["Status"] != "none" else "none"
+            await self.d.networks.release(doc)
             self.save(doc)
             await self._teardown(cid)
             if self.health:
@@ -394,6 +395,7 @@ class ContainerService:
         cid = doc["Id"]
         doc["State"]["Status"] = "removing"
         self.save(doc)
+        await self.d.networks.release(doc)
         try:
             await self.shim.delete(cid, force=True)
         except Exception:

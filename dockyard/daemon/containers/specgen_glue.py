@@ -47,7 +47,8 @@ def host_info():
 
 def inputs_for(svc, doc: dict, rootfs: str) -> SpecInputs:
     vols = {m["Destination"]: m["Source"] for m in doc.get("Mounts") or [] if m.get("Type") == "volume"}
-    opts = DaemonOptions(cgroup_parent=svc.cfg.cgroup_parent)
+    opts = DaemonOptions(cgroup_parent=svc.cfg.cgroup_parent,
+                         host_gateway_ip=getattr(getattr(svc.d, "networks", None), "gateway", ""))
     from ...security.seccomp_hook import hook as seccomp_hook
     return SpecInputs(doc["Id"], rootfs, svc.files_dir(doc["Id"]), name=doc["Name"].lstrip("/"),
                       image=_image_config(svc, doc), volume_paths=vols, lookup=_lookup(svc), options=opts,

@@ -60,9 +60,9 @@ class _Obj:
         if v is None:
             return default
         if isinstance(v, bool) or not isinstance(v, int):
-            if isinstance(v, float) and v.is_integer():
-                return int(v)
-            self.fail(key, f"expected an integer, got {_tname(v)}")
+            if not (isinstance(v, float) and v.is_integer()):
+                self.fail(key, f"expected an integer, got {_tname(v)}")
+            v = int(v)
         if not -(1 << 63) <= v < (1 << 64):
             self.fail(key, f"{v} is out of range")
         return v
@@ -174,6 +174,8 @@ class HostConfig:
         self.port_bindings = o.obj("PortBindings").d
         self.links = o.strs("Links") or []
         self.isolation = o.str("Isolation")
+        rp, lc = o.obj("RestartPolicy"), o.obj("LogConfig")  # used by create: their types are checked here
+        rp.str("Name"), rp.int("MaximumRetryCount"), lc.str("Type"), lc.str_map("Config")
         self.console_size = [x for x in (o.raw_list("ConsoleSize") or [])]
         if not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 1 << 16 for x in self.console_size) \
                 or len(self.console_size) not in (0, 2):
@@ -236,6 +238,8 @@ class CreateRequest:
         self.mac_address = o.str("MacAddress")
         self.network_disabled = o.bool("NetworkDisabled")
         self.exposed_ports = o.keys("ExposedPorts")
+        hc = o.obj("Healthcheck")  # used by the health monitor: its types are checked here
+        hc.strs("Test"), [hc.int(k) for k in ("Interval", "Timeout", "StartPeriod", "StartInterval", "Retries")]
         self.host = HostConfig(o.d.get("HostConfig"))
         self.networking = o.obj("NetworkingConfig").d
 

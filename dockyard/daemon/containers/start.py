@@ -66,6 +66,7 @@ async def start_container(svc, doc: dict) -> None:
         rootfs = await asyncio.to_thread(_mount_rootfs, svc, cid)
         await asyncio.to_thread(_copy_up_volumes, svc, doc, rootfs)
         spec, files = await asyncio.to_thread(generate_for_start, svc, doc, rootfs)
+        files = await svc.d.networks.etc_files(doc, files)
         await asyncio.to_thread(_prepare_files, svc, doc, rootfs, files)
         tmp = os.path.join(bundle, "config.json.tmp")
         with open(tmp, "w") as f:
@@ -84,12 +85,14 @@ async def start_container(svc, doc: dict) -> None:
             tty=bool(cfg.get("Tty")), stdin=bool(cfg.get("OpenStdin")),
             console_size=(size[0], size[1]) if size and size[0] and size[1] else None)
         created_in_shim = True
+        await svc.d.networks.attach(doc, pid, spec.get("hostname", ""))  # its netns: /proc/<pid>/ns/net
         await _connect_pending_attaches(svc, cid)
         started = await svc.shim.start(cid)
     except BaseException as e:
         for fut, _params in svc.pending_attaches.pop(cid, []):
             if not fut.done():
                 fut.set_exception(ApiError(500, "the container did not start"))
+        await svc.d.networks.release(doc)
         if created_in_shim:
             try:
                 await svc.shim.delete(cid, force=True)

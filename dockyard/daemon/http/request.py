@@ -113,6 +113,8 @@ class Request:
             return json.loads(body, parse_constant=_reject_constant)
         except ValueError as e:
             raise ApiError(400, f"invalid JSON in request body: {e}") from None
+        except RecursionError:
+            raise ApiError(400, "invalid JSON in request body: nested too deeply") from None
 
     async def _next_chunk(self) -> bytes:
         if self._body_done:

@@ -144,7 +144,7 @@ def list_tags(svc: "ImageService", repo: refs.Reference, auth: AuthConfig) -> li
                 raise
         try:
             doc = json.loads(resp.read_all(4 << 20))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise regerrors.ProtocolError(f"tags list of {repo.familiar_name()} is not JSON") from None
     tags = doc.get("tags") if isinstance(doc, dict) else None
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):

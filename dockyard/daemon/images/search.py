@@ -78,7 +78,7 @@ def search(term: str, limit: int | None = None, filters: dict | None = None, ins
         results = doc["results"]
         if not isinstance(results, list):
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise regerrors.ProtocolError(f"search on {host}: the answer is not a search result") from None
     out = []
     for r in results:

@@ -94,6 +94,7 @@ class StreamUnpack(PullObserver):
         diff_ids = spec.ImageConfig.from_json(content.read(m.config.digest)).rootfs.diff_ids
         if len(diff_ids) != len(m.layers):
             return
+
         def applied(i: int, result) -> None:  # saves adding the image from reading the layer again
             self.svc.store.record_layer(m.layers[i].digest, m.layers[i].media_type, result.diff_id,
                                         result.unpacked_size)

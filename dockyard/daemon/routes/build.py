@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 
 from ..http import ApiError, ClientGone
@@ -23,9 +24,8 @@ log = logging.getLogger("dockyard.build")
 def register(app, daemon) -> None:
     from ...build.engine import layers
     from ...build.engine.backend import for_daemon
-    state: dict = {}
-    import os
     layers.cleanup_stale(daemon.snapshotter, os.path.join(daemon.cfg.data_root, "builder", "tmp"))
+    state: dict = {}
 
     def backend():
         if "b" not in state:
@@ -44,7 +44,7 @@ def register(app, daemon) -> None:
         cancel = threading.Event()
         reporter = Reporter(feed.put, quiet=opts.quiet)
         job = Build(backend(), opts, reporter, cancel)
-        body = bridge.ThreadReader(loop, req.read)
+        body = bridge.ThreadReader(loop, _context_reader(req))
         done: asyncio.Future = loop.create_future()
 
         def work():
@@ -60,45 +60,88 @@ def register(app, daemon) -> None:
         threading.Thread(target=work, name="build", daemon=True).start()
         watch = asyncio.ensure_future(req.wait_disconnected())
         watch.add_done_callback(lambda t: cancel.set() if not t.cancelled() else None)
-        stream = None
+        out = _Out(req, cancel)
         try:
             while True:
                 item = await feed.queue.get()
                 if item is feed.END:
                     break
-                if stream is None:
-                    stream = await _open(req, cancel)
-                    if stream is None:
-                        continue
-                if not await _write(stream, item, cancel):
-                    stream = False
+                await out.write(item)
             try:
                 await done
             except BuildError as e:
-                if stream is None and not reporter.holding:
-                    raise ApiError(e.status if e.status != 499 else 500, e.message) from None
-                if stream is None:
-                    stream = await _open(req, cancel)
-                if stream:
-                    await _flush_failure(stream, reporter, e, cancel)
-                return None
+                if not out.opened and not reporter.holding:
+                    raise ApiError(500 if e.status == 499 else e.status, e.message) from None
+                for msg in reporter.failure(e.message, e.code):
+                    await out.write(msg)
             except Exception as e:
                 log.error("build failed", exc_info=e)
-                if stream is None:
+                if not out.opened:
                     raise ApiError(500, f"build failed: {e}") from None
-                if stream:
-                    await _write(stream, jm.error(str(e) or type(e).__name__), cancel)
-                return None
-            if stream is None:
-                stream = await _open(req, cancel)
+                await out.write(jm.error(str(e) or type(e).__name__))
+            else:
+                await out.open()
             return None
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
         finally:
             watch.cancel()
-            if stream:
-                try:
-                    await stream.close()
-                except ClientGone:
-                    pass
+            await out.close()
+
+
+class _Out:
+    """The JSON message stream, opened by its first message; a client gone cancels the build."""
+
+    def __init__(self, req, cancel: threading.Event):
+        self.req, self.cancel = req, cancel
+        self.stream = None
+        self.gone = False
+
+    @property
+    def opened(self) -> bool:
+        return self.stream is not None or self.gone
+
+    async def open(self) -> None:
+        if self.stream is None and not self.gone:
+            try:
+                self.stream = await self.req.stream(200, "application/json")
+            except ClientGone:
+                self._lost()
+
+    def _lost(self) -> None:
+        self.gone = True
+        self.cancel.set()
+
+    async def write(self, msg: dict) -> None:
+        await self.open()
+        if self.gone:
+            return
+        try:
+            await self.stream.write(jm.encode(msg))
+        except ClientGone:
+            self._lost()
+
+    async def close(self) -> None:
+        if self.stream is not None and not self.gone:
+            try:
+                await self.stream.close()
+            except ClientGone:
+                pass
+
+
+def _context_reader(req):
+    """The request body for the build thread; its failures become build errors."""
+    from ...build.engine import Cancelled, ContextError
+
+    async def read(n: int) -> bytes:
+        try:
+            return await req.read(n)
+        except ClientGone:
+            raise Cancelled("the build was cancelled: the client went away while sending the context") from None
+        except ApiError as e:
+            raise ContextError(f"reading the build context: {e.message}") from None
+    return read
 
 
 def _settle(fut: asyncio.Future, result, exc) -> None:
@@ -108,29 +151,3 @@ def _settle(fut: asyncio.Future, result, exc) -> None:
         fut.set_exception(exc)
     else:
         fut.set_result(result)
-
-
-async def _open(req, cancel: threading.Event):
-    try:
-        return await req.stream(200, "application/json")
-    except ClientGone:
-        cancel.set()
-        return False
-
-
-async def _write(stream, msg: dict, cancel: threading.Event) -> bool:
-    if not stream:
-        return False
-    try:
-        await stream.write(jm.encode(msg))
-        return True
-    except ClientGone:
-        cancel.set()
-        return False
-
-
-async def _flush_failure(stream, reporter, e, cancel: threading.Event) -> None:
-    """The held-back (quiet) output, then the error message with the step's exit code."""
-    for msg in reporter.failure(e.message, e.code):
-        if not await _write(stream, msg, cancel):
-            return

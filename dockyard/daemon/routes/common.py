@@ -14,7 +14,7 @@ def parse_filters(req) -> dict[str, list[str]]:
         return {}
     try:
         f = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ApiError(400, f"invalid filter: {raw!r} is not JSON") from None
     if not isinstance(f, dict):
         raise ApiError(400, "invalid filter: must be a JSON object")

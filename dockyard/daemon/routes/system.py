@@ -86,7 +86,7 @@ def register(app, daemon) -> None:
             "ContainersPaused": counts["paused"], "ContainersStopped": counts["stopped"],
             "Images": len(daemon.images.list(all=True)), "Driver": daemon.snapshotter_name,
             "DriverStatus": [["Backing Filesystem", "extfs"]], "DockerRootDir": cfg.data_root,
-            "Plugins": {"Volume": ["local"], "Network": ["host", "none"], "Authorization": [],
+            "Plugins": {"Volume": ["local"], "Network": ["bridge", "host", "null"], "Authorization": [],
                         "Log": ["json-file"]},
             "MemoryLimit": True, "SwapLimit": os.path.exists(
                 "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"),
@@ -152,21 +152,6 @@ def register(app, daemon) -> None:
             daemon.events.unsubscribe(q)
         await stream.close()
         return stream
-
-    # Networking proper is its own issue; until then the only networks are the built-in modes, so
-    # there is nothing to prune, and no build cache exists yet either (answers that are true today).
-    @app.route("GET", "/networks")
-    async def networks(req):
-        return json_response([{"Name": n, "Id": n, "Created": "0001-01-01T00:00:00Z", "Scope": "local",
-                               "Driver": n, "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": None,
-                                                                         "Config": []},
-                               "Internal": False, "Attachable": False, "Ingress": False, "ConfigFrom": {"Network": ""},
-                               "ConfigOnly": False, "Containers": {}, "Options": {}, "Labels": {}}
-                              for n in ("host", "none")])
-
-    @app.route("POST", "/networks/prune")
-    async def networks_prune(req):
-        return json_response({"NetworksDeleted": []})
 
     @app.route("POST", "/build/prune")
     async def build_prune(req):
