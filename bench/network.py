@@ -6,9 +6,10 @@ Two measures with wrk, each bounded in time (``SECONDS`` per measurement) and in
   * new-connection rate: GET of a small file; busybox httpd closes every connection, so each request
     is a new TCP connection (``-c 8``);
   * bulk throughput: GET of a 32 MiB file (``-c 2``).
-Rounds alternate the four targets so that TIME_WAIT build-up hits them alike; medians are printed,
-with the ratios published/direct (target: dockyard's published port >= 90% of direct) and the start
-time a container's networking costs (``start`` with the default bridge against ``--network none``).
+Each published run is paired with a direct run of the same side right before or after it (the order
+alternates by round, so drift and TIME_WAIT build-up hit both alike); medians are printed, with the
+median ratio published/direct of the pairs (target: dockyard's published port >= 90% of direct), and
+the start time a container's networking costs (``start`` with the default bridge against ``none``).
 
 Usage (root): .venv/bin/python bench/network.py [ROUNDS] [SECONDS]      (defaults: 3 rounds, 2 s)
 Needs wrk (Debian package ``wrk``) and dockerd (``docker.io``).
@@ -151,18 +152,22 @@ def main():
             targets[f"{side} direct"] = f"http://{ip}:80"
             targets[f"{side} published"] = f"http://127.0.0.1:{port}"
         res = {k: {"conn": [], "bulk": []} for k in targets}
-        for _ in range(rounds):
-            for key, base in targets.items():
-                res[key]["conn"].append(wrk(base + "/small", 8, seconds)[0])
-                res[key]["bulk"].append(wrk(base + "/big", 2, seconds)[1])
+        ratios = {side: {"conn": [], "bulk": []} for side in ("dockyard", "docker")}
+        for r in range(rounds):
+            for side in ratios:   # each published run next to its direct one, in alternating order
+                for what, path, conns, idx in (("conn", "/small", 8, 0), ("bulk", "/big", 2, 1)):
+                    order = ("direct", "published") if r % 2 == 0 else ("published", "direct")
+                    got = {how: wrk(targets[f"{side} {how}"] + path, conns, seconds)[idx] for how in order}
+                    for how, v in got.items():
+                        res[f"{side} {how}"][what].append(v)
+                    ratios[side][what].append(got["published"] / got["direct"])
         med = {k: {m: statistics.median(v) for m, v in r.items()} for k, r in res.items()}
         print(f"{'':22s} {'new conn/s':>12s} {'bulk MB/s':>10s}")
         for key, m in med.items():
             print(f"{key:22s} {m['conn']:12.0f} {m['bulk'] / 1e6:10.1f}")
-        print("\npublished / direct      new conn   bulk")
-        for side in ("dockyard", "docker"):
-            pub, dire = med[f"{side} published"], med[f"{side} direct"]
-            print(f"{side:22s} {pub['conn'] / dire['conn']:8.2f} {pub['bulk'] / dire['bulk']:6.2f}")
+        print("\npublished / direct (median of paired runs)   new conn   bulk")
+        for side, rs in ratios.items():
+            print(f"{side:44s} {statistics.median(rs['conn']):8.2f} {statistics.median(rs['bulk']):6.2f}")
         cost = start_cost(dy.env, max(5, rounds * 3))
         print(f"\ndockyard start: --network none {cost['none'] * 1000:.0f} ms, default bridge "
               f"{cost['bridge'] * 1000:.0f} ms (networking adds {(cost['bridge'] - cost['none']) * 1000:.0f} ms)")

@@ -180,6 +180,14 @@ class Networks:
             await asyncio.to_thread(self._attach, doc, pid, hostname, kind)
         except NetworkError as e:
             raise ApiError(e.status, str(e)) from None
+        self._events(doc, "connect")
+
+    def _events(self, doc: dict, action: str) -> None:
+        """dockerd's ``network connect``/``disconnect`` events of a container's start and stop."""
+        for name, ep in (doc["NetworkSettings"].get("Networks") or {}).items():
+            if ep.get("EndpointID"):
+                self.d.events.emit("network", action, ep.get("NetworkID") or "",
+                                   {"container": doc["Id"], "name": name, "type": "bridge"})
 
     def _attach(self, doc: dict, pid: int, hostname: str, kind: str) -> None:
         cid = doc["Id"]
@@ -227,6 +235,7 @@ class Networks:
     async def release(self, doc: dict) -> None:
         """The container stopped (or goes away): leave every network, unpublish, empty its
         NetworkSettings in ``doc``. Never raises: an exit must be recorded whatever happens."""
+        self._events(doc, "disconnect")
         nset.set_stopped(doc["NetworkSettings"])
         if self.service is None or not endpoints_of(doc):
             return

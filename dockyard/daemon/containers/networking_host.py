@@ -187,6 +187,7 @@ def open_service(cfg, running: dict):
     if cfg.bridge == "none":
         raise NetworkSetupError("--bridge none (no default bridge network) is not supported")
     naming, tables = kernel_names(cfg.data_root, cfg.bridge)
+    bip = parse_bip(cfg.bip) if cfg.bip else ""
     state = state_dir(cfg.data_root)
     first_start = not os.path.exists(os.path.join(state, "network.db"))
     with host_lock():
@@ -196,8 +197,8 @@ def open_service(cfg, running: dict):
             log.warning("cleaning up after vanished daemons: %s", e)
         register(cfg.data_root, naming, tables)
         try:
-            if cfg.bip:
-                subnet = parse_bip(cfg.bip)
+            if bip:
+                subnet = bip
             elif first_start:
                 subnet = choose_default_subnet(cfg.data_root, host_routes())
             else:

@@ -213,3 +213,22 @@ def host_snapshot(d) -> dict:
             tables[f"{family} {name}"] = subprocess.run(["nft", "list", "table", family, name], capture_output=True,
                                                         text=True).stdout
     return {"links": links, "netns": sorted(_sh("ip", "netns", "list").split()), "nft": tables}
+
+
+FAKE_DNS = ("import socket,struct,sys\n"
+            "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((sys.argv[1],53))\n"
+            "ip=bytes(int(x) for x in sys.argv[2].split('.'))\n"
+            "print('ready',flush=True)\n"
+            "while True:\n"
+            "    q,peer=s.recvfrom(512)\n"
+            "    end=q.index(b'\\0',12)+5; qtype=struct.unpack('>H',q[end-4:end-2])[0]\n"
+            "    ans=b'\\xc0\\x0c'+struct.pack('>HHIH',1,1,60,4)+ip if qtype==1 else b''\n"
+            "    s.sendto(q[:2]+b'\\x81\\x80'+q[4:6]+struct.pack('>HHH',1 if ans else 0,0,0)+q[12:end]+ans,peer)\n")
+
+
+def fake_dns(listen: str, answer: str):
+    """A DNS server on the host answering every A query with ``answer``."""
+    p = subprocess.Popen([sys.executable, "-I", "-S", "-c", FAKE_DNS, listen, answer], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    return p

@@ -108,3 +108,32 @@ def test_restart_keeps_and_rebuilds_then_leaves_nothing(daemon):
     assert "rules and bridges removed" in d.log()
     assert owned(d)["links"] == [] and owned(d)["tables"] == []
     assert wait_for(lambda: host_snapshot(d) == before, timeout=3), (before, host_snapshot(d))
+
+
+def test_bridge_and_bip_flags():
+    if os.geteuid() != 0 or shutil.which("docker") is None:
+        pytest.skip("needs root and the docker CLI")
+    import json
+    import secrets
+    third = secrets.choice(range(10, 250))
+    br = "dytb" + secrets.token_hex(3)
+    d = Dockyardd(extra_args=["--bridge", br, "--bip", f"10.192.{third}.1/24"])
+    try:
+        d.start()
+        d.load_busybox()
+        info = json.loads(d.docker("network", "inspect", "bridge").stdout)[0]
+        assert info["IPAM"]["Config"] == [{"Subnet": f"10.192.{third}.0/24", "Gateway": f"10.192.{third}.1"}]
+        assert info["Options"]["com.docker.network.bridge.name"] == br and link_exists(br)
+        out = d.docker("run", "--rm", "busybox", "ip", "-o", "-4", "addr", "show", "eth0").stdout
+        assert f"10.192.{third}." in out
+        d.stop_daemon()
+        assert not link_exists(br)
+    finally:
+        d.cleanup()
+    bad = Dockyardd(extra_args=["--bip", "10.192.0.7/24"])
+    try:
+        with pytest.raises(RuntimeError, match="the bridge's address must be the first address"):
+            bad.start()
+        assert owned(bad) == {"links": [], "tables": [], "netns": owned(bad)["netns"]}
+    finally:
+        bad.cleanup()

@@ -1,8 +1,10 @@
 """User-defined networks through both CLIs: containers find each other by name and alias (ping and
 TCP), a container on another network can neither resolve nor reach them, ``network connect`` /
 ``disconnect`` change that on a running container, and removing everything leaves no bridge or veth."""
+import time
+
 import pytest
-from dn_support import CLIS, bridge_of, cli, inspect, link_exists, owned, uniq
+from dn_support import CLIS, bridge_of, cli, fake_dns, inspect, link_exists, owned, uniq
 
 pytestmark = pytest.mark.root
 
@@ -13,6 +15,7 @@ HTTPD = ["busybox", "httpd", "-f", "-p", "80", "-h", "/etc"]   # serves /etc/hos
 def test_user_network_names_isolation_connect(d, which):
     net_a, net_b, web, alias, other = uniq("na"), uniq("nb"), uniq("web"), uniq("al"), uniq("ot")
     before = owned(d)["links"]
+    since = str(int(time.time()) - 1)
     cli(d, which, "network", "create", net_a)
     cli(d, which, "network", "create", "--label", "purpose=test", net_b)
     try:
@@ -62,3 +65,30 @@ def test_user_network_names_isolation_connect(d, which):
         cli(d, which, "network", "rm", net_a, net_b, check=False)
     assert owned(d)["links"] == before, "a bridge or veth was left behind"
     assert not any(link_exists(b) for b in bridges)
+    events = d.docker("events", "--since", since, "--until", str(int(time.time()) + 1), "--filter", "type=network",
+                      "--filter", f"network={net_a}", "--format", "{{.Action}} {{.Actor.Attributes.name}}").stdout
+    assert events.split("\n")[:1] == [f"create {net_a}"] and f"destroy {net_a}" in events
+    assert events.count(f"connect {net_a}") >= 3 and f"disconnect {net_a}" in events
+
+
+def test_other_names_are_forwarded_to_the_upstream_servers(d):
+    """Names the embedded DNS server does not know go to the container's --dns servers (or the host's
+    resolvers), asked from the host's namespace: here a fake one on a loopback address of this host."""
+    net, name = uniq("fw"), uniq("c")
+    server = fake_dns("127.0.0.77", "192.0.2.99")
+    d.docker("network", "create", net)
+    try:
+        out = d.docker("run", "--rm", "--name", name, "--network", net, "--dns", "127.0.0.77", "busybox",
+                       "nslookup", "-type=a", "somewhere.example", "127.0.0.11").stdout
+        assert "192.0.2.99" in out
+        # and a container's own name still comes from the embedded server, not the upstream
+        d.docker("run", "-d", "--name", name, "--network", net, "busybox", "sleep", "30")
+        ip = inspect(d, name)["NetworkSettings"]["Networks"][net]["IPAddress"]
+        out = d.docker("run", "--rm", "--network", net, "--dns", "127.0.0.77", "busybox", "nslookup", "-type=a", name,
+                       "127.0.0.11").stdout
+        assert ip in out and "192.0.2.99" not in out
+    finally:
+        server.kill()
+        server.wait()
+        d.docker("rm", "-f", name, check=False)
+        d.docker("network", "rm", net, check=False)
