@@ -147,7 +147,15 @@ class Dockyardd:
                 self.proc.wait()
 
     def cleanup(self) -> None:
-        """Everything this daemon made goes away: containers, shim, mounts, cgroups, files."""
+        """Everything this daemon made goes away: containers, shim, mounts, cgroups, networks, files."""
+        if self.proc and self.proc.poll() is None and self.ping():
+            try:  # through the API first, then a clean stop: the daemon removes its bridges and rules
+                ids = self.docker("ps", "-aq", check=False, timeout=30).stdout.split()
+                if ids:
+                    self.docker("rm", "-f", "-v", *ids, check=False, timeout=60)
+            except (OSError, subprocess.SubprocessError):
+                pass
+            self.stop_daemon(signal.SIGTERM, timeout=15)
         self.stop_daemon(signal.SIGKILL)
         runtime_root = os.path.join(self.exec_root, "runtime")
         if os.path.isdir(runtime_root):
@@ -169,3 +177,8 @@ class Dockyardd:
                     except OSError:
                         pass
         shutil.rmtree(self.base, ignore_errors=True)
+        try:  # bridges and nft tables of daemons whose state is gone (this one, if it was killed)
+            from dockyard.daemon.containers.networking_host import collect_orphans
+            collect_orphans()
+        except Exception:
+            pass

@@ -46,6 +46,7 @@ class Config:
     log_driver: str = "json-file"
     log_opts: dict[str, str] = field(default_factory=dict)
     userns_remap: str = ""
+    push_compression: str = ""  # zstd (default) | gzip (for clients such as dockerd 20.10) | none
     live_restore: bool = True
     remap: object = None  # security.remap.IdMap when userns_remap is set (resolved by load)
 
@@ -71,6 +72,7 @@ _FILE_KEYS = {
     "group": "group", "tls": "tls", "tlsverify": "tlsverify", "tlscacert": "tlscacert", "tlscert": "tlscert",
     "tlskey": "tlskey", "storage-driver": "storage_driver", "log-driver": "log_driver", "log-opts": "log_opts",
     "userns-remap": "userns_remap", "live-restore": "live_restore", "insecure-tcp": "insecure_tcp",
+    "push-compression": "push_compression",
 }
 
 

@@ -42,6 +42,8 @@ class Daemon:
         self.images = ImageService(cfg.data_root, cfg.insecure_registries, cfg.registry_mirrors,
                                    snapshotter=self.snapshotter, events=self.events.emit,
                                    in_use=self.containers.image_users)
+        if cfg.push_compression:
+            self.images.push_compression = cfg.push_compression
         self.volumes = VolumeStore(os.path.join(cfg.data_root, "volumes"), self.db, users=self.containers.volume_users)
         from .containers.health import HealthMonitor
         self.containers.health = HealthMonitor(self)

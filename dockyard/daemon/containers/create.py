@@ -121,6 +121,10 @@ async def create_container(svc, body, name: str | None, platform: str | None) ->
         raise ApiError(400, "No command specified")
     hc = _host_config(body)
     _validate_host_config(hc, svc.cfg.runtimes)
+    if not hc.get("Runtime"):
+        hc["Runtime"] = svc.cfg.default_runtime  # inspect names the runtime, as dockerd does ("runc")
+    if hc.get("MemorySwappiness") == -1:
+        hc["MemorySwappiness"] = None  # -1 means "the default": dockerd stores it as null
     endpoints = await svc.d.networks.plan_create(req)
     mounts = collect_mounts(svc, req, cfg)
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Callable
 
 from dockyard.images import reference as refs
 from dockyard.images.errors import ImageNotFound, InvalidArgument
+from dockyard.registry import errors as regerrors
 from dockyard.registry import layercompress
 from dockyard.registry import push as regpush
 from dockyard.spec import image as spec
@@ -97,8 +98,15 @@ def push(svc: "ImageService", name: str, tag: str = "", auth: AuthConfig | None 
                              if r.domain == ref.domain and r.path != ref.path})
         creds = auth.for_registry(ref.domain) if auth is not None else None
         with svc.store.lease() as lease:
-            digest = regpush.push(ref, svc.content, manifest, creds=creds, progress=relay, insecure=svc.insecure,
-                                  mount_from=mount_from, compression=compression, on_stored=lease.add)
+            try:
+                digest = regpush.push(ref, svc.content, manifest, creds=creds, progress=relay,
+                                      insecure=svc.insecure, mount_from=mount_from, compression=compression,
+                                      on_stored=lease.add)
+            except regerrors.Unauthorized as e:
+                if creds is None or not (creds.username or creds.identity_token or creds.registry_token):
+                    # dockerd's words when the registry asks for credentials and none were given
+                    raise regerrors.Unauthorized("no basic auth credentials") from e
+                raise
             if digest != manifest:
                 _record_converted(svc, manifest, digest)
             svc.store.add(digest, repo_digests=[ref.name])

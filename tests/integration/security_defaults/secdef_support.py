@@ -46,7 +46,24 @@ def raw_request(sock_path: str, data: bytes, timeout: float = 10.0) -> tuple[int
     if not head:
         raise ConnectionError("no answer")
     status = int(head.split(b" ", 2)[1])
-    return status, _headers(head), body
+    headers = _headers(head)
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = _dechunk(body)
+    return status, headers, body
+
+
+def _dechunk(data: bytes) -> bytes:
+    out = b""
+    while data:
+        size_line, sep, rest = data.partition(b"\r\n")
+        if not sep:
+            break
+        n = int(size_line.split(b";")[0] or b"0", 16)
+        if n == 0:
+            break
+        out += rest[:n]
+        data = rest[n + 2:]
+    return out
 
 
 def _headers(head: bytes) -> dict:
@@ -58,11 +75,11 @@ def _headers(head: bytes) -> dict:
 
 
 def request(sock_path: str, method: str, path: str, body: bytes | None = None,
-            content_type: str = "application/json") -> tuple[int, dict, bytes]:
+            content_type: str = "application/json", timeout: float = 10.0) -> tuple[int, dict, bytes]:
     head = f"{method} {path} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n"
     if body is not None:
         head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-    return raw_request(sock_path, head.encode() + b"\r\n" + (body or b""))
+    return raw_request(sock_path, head.encode() + b"\r\n" + (body or b""), timeout)
 
 
 def message(body: bytes) -> str:
