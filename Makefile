@@ -4,7 +4,7 @@ PYTHON_REAL := $(shell python3 -c 'import sys; print(sys.executable)')
 VENV := .venv
 PY := $(VENV)/bin/python
 APT_RUN := busybox-static libseccomp2 libcap2 iproute2 nftables libnftables1 tini catatonit zstd debootstrap
-APT_TEST := runc podman containerd skopeo docker-registry umoci tmux hyperfine debootstrap nftables openssl docker.io strace
+APT_TEST := runc podman containerd skopeo docker-registry umoci tmux hyperfine debootstrap nftables openssl docker.io strace gcc libc6-dev acl wrk curl
 
 .PHONY: run test setup setup-test unit integration bench clean launchers
 

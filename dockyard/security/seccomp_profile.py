@@ -106,19 +106,23 @@ def _args(v, where: str, operators) -> list[dict]:
         op = _str(a.get("op"), f"{w}.op")
         if op not in operators:
             raise ProfileError(f"{w}.op: unknown seccomp operator {op!r}")
-        out.append({"index": _int(a.get("index", 0), f"{w}.index", 0, 5), "value": _int(a.get("value", 0), f"{w}.value"),
+        out.append({"index": _int(a.get("index", 0), f"{w}.index", 0, 5),
+                    "value": _int(a.get("value", 0), f"{w}.value"),
                     "valueTwo": _int(a.get("valueTwo", 0) or 0, f"{w}.valueTwo"), "op": op})
     return out
 
 
 def _selected(call: dict, where: str, caps: set[str], goarch: str, kernel: tuple[int, ...]) -> bool:
     inc, exc = _obj(call.get("includes"), f"{where}.includes"), _obj(call.get("excludes"), f"{where}.excludes")
-    inc_arches, exc_arches = _strs(inc.get("arches"), f"{where}.includes.arches"), _strs(exc.get("arches"), f"{where}.excludes.arches")
-    inc_caps, exc_caps = _strs(inc.get("caps"), f"{where}.includes.caps"), _strs(exc.get("caps"), f"{where}.excludes.caps")
-    inc_k = _kernel_tuple(_str(inc["minKernel"], f"{where}.includes.minKernel"), f"{where}.includes.minKernel") \
-        if inc.get("minKernel") else None
-    exc_k = _kernel_tuple(_str(exc["minKernel"], f"{where}.excludes.minKernel"), f"{where}.excludes.minKernel") \
-        if exc.get("minKernel") else None
+    inc_arches = _strs(inc.get("arches"), f"{where}.includes.arches")
+    exc_arches = _strs(exc.get("arches"), f"{where}.excludes.arches")
+    inc_caps = _strs(inc.get("caps"), f"{where}.includes.caps")
+    exc_caps = _strs(exc.get("caps"), f"{where}.excludes.caps")
+
+    def min_kernel(cond: dict, w: str):
+        return _kernel_tuple(_str(cond["minKernel"], w), w) if cond.get("minKernel") else None
+    inc_k = min_kernel(inc, f"{where}.includes.minKernel")
+    exc_k = min_kernel(exc, f"{where}.excludes.minKernel")
     if inc_arches and goarch not in inc_arches:
         return False
     if exc_arches and goarch in exc_arches:

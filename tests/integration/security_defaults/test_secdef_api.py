@@ -43,7 +43,8 @@ def test_tcp_without_tls_client_certs_refused():
     try:
         with pytest.raises(RuntimeError) as e:
             daemon.start(timeout=15)
-        assert f"refusing to listen on tcp://127.0.0.1:{port} without TLS client-certificate verification" in str(e.value)
+        want = f"refusing to listen on tcp://127.0.0.1:{port} without TLS client-certificate verification"
+        assert want in str(e.value)
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
     finally:
@@ -83,16 +84,19 @@ def test_oversize_headers_431_with_message(d):
     assert d.ping()
 
 
+CREATE = b"POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+
+
 @pytest.mark.parametrize("data", [
-    b"POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"Image\":",
-    b"POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]",
-    b"POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\n\r\n\xff\xfe\x00{",
-    b"POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-    b"zz\r\nabc\r\n0\r\n\r\n",
+    CREATE + b"Content-Length: 9\r\n\r\n{\"Image\":",
+    CREATE + b"Content-Length: 2\r\n\r\n[]",
+    CREATE + b"Content-Length: 4\r\n\r\n\xff\xfe\x00{",
+    CREATE + b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
     b"POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n{}{}{}{",
     b"GET /containers/json?limit=abc HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET /containers/json?filters=notjson HTTP/1.1\r\nHost: x\r\n\r\n",
-    b"POST /containers/create?name=..%2f..%2fetc HTTP/1.1\r\nHost: x\r\nContent-Length: 19\r\n\r\n{\"Image\":\"busybox\"}",
+    b"POST /containers/create?name=..%2f..%2fetc HTTP/1.1\r\nHost: x\r\nContent-Length: 19\r\n\r\n"
+    b"{\"Image\":\"busybox\"}",
     b"GET /v99.99/version HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET /containers/json?filters=" + b"%5B" * 5000 + b"%5D" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     b"POST /containers/create HTTP/1.1\r\nHost: x\r\nContent-Length: 20000\r\n\r\n" + b"[" * 10000 + b"]" * 10000,
@@ -106,12 +110,30 @@ def test_malformed_requests_get_4xx_with_message(d, data):
     assert d.ping()
 
 
+@pytest.mark.parametrize("body,where", [
+    ({"HostConfig": {"LogConfig": "json-file"}}, "HostConfig.LogConfig"),
+    ({"HostConfig": {"LogConfig": {"Type": 5}}}, "HostConfig.LogConfig.Type"),
+    ({"HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"max-size": 5}}}}, "HostConfig.LogConfig.Config"),
+    ({"HostConfig": {"RestartPolicy": [1]}}, "HostConfig.RestartPolicy"),
+    ({"HostConfig": {"RestartPolicy": {"Name": "always", "MaximumRetryCount": "x"}}}, "MaximumRetryCount"),
+    ({"Healthcheck": 5}, "Config.Healthcheck"),
+    ({"Healthcheck": {"Test": 5}}, "Config.Healthcheck.Test"),
+    ({"Healthcheck": {"Test": ["CMD", "true"], "Interval": "1s"}}, "Config.Healthcheck.Interval"),
+    ({"HostConfig": {"Memory": 1e308}}, "HostConfig.Memory"),
+])
+def test_create_with_wrong_types_is_400_naming_the_field(d, body, where):
+    status, _, resp = request(d.sock, "POST", "/containers/create",
+                              json.dumps(dict({"Image": "busybox", "Cmd": ["true"]}, **body)).encode())
+    assert status == 400 and where in message(resp), (status, resp)
+
+
 def test_every_request_is_logged_with_its_outcome(d):
     tag = "dylog" + os.urandom(4).hex()
     request(d.sock, "GET", f"/containers/{tag}/json")
     request(d.sock, "POST", f"/containers/create?name={tag}", b"{bad json")
     request(d.sock, "GET", f"/_ping?{tag}")
-    raw_request(d.sock, b"GET /_ping?" + tag.encode() + b" HTTP/1.1\r\nHost: x\r\nX: " + b"a" * (70 << 10) + b"\r\n\r\n")
+    big = b"X: " + b"a" * (70 << 10) + b"\r\n"
+    raw_request(d.sock, b"GET /_ping?" + tag.encode() + b" HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n")
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         lines = [ln for ln in d.log().splitlines() if tag in ln or "431" in ln]

@@ -2,15 +2,23 @@
 extractor, image references, the container create body, the Dockerfile parser, user seccomp
 profiles. For every generated input: the documented error class or a result, never another
 exception, never a hang, and nothing written outside the extraction target."""
+import atexit
 import io
 import json
 import os
+import shutil
 import tarfile
+import tempfile
 
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed (pip install hypothesis==6.135.0)")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
+
+_HOME = tempfile.mkdtemp(prefix="dockyard-hypothesis-")  # not .hypothesis/ in the checkout
+set_hypothesis_home_dir(_HOME)
+atexit.register(shutil.rmtree, _HOME, True)
 from hypothesis import strategies as st  # noqa: E402
 
 from dockyard.daemon.containers.specgen_errors import SpecGenError  # noqa: E402

@@ -14,7 +14,8 @@ def test_subids_parse_and_ranges_for(tmp_path):
     ranges, problems = subids.parse(f.read_text(), str(f))
     assert [r.owner for r in ranges] == ["alice", "bob", "1001", "alice"]
     assert len(problems) == 2 and "malformed line 'broken line'" in problems[0] and ":7:" in problems[1]
-    assert subids.ranges_for(str(f), "alice") == [subids.Range("alice", 100000, 65536), subids.Range("alice", 300000, 5)]
+    assert subids.ranges_for(str(f), "alice") == [subids.Range("alice", 100000, 65536),
+                                                   subids.Range("alice", 300000, 5)]
     assert subids.ranges_for(str(f), "carol", 1001) == [subids.Range("1001", 200000, 10)]
     assert subids.ranges_for(str(tmp_path / "missing"), "alice") == []
 

@@ -16,6 +16,10 @@ if not os.path.exists(MOBY):
     MOBY = "/work/shared/reference/seccomp/default-moby-v28.5.2.json"
 
 
+def ARG(index=0, value=1, op="SCMP_CMP_EQ"):
+    return {"index": index, "value": value, "op": op}
+
+
 def P(**doc):
     doc.setdefault("defaultAction", "SCMP_ACT_ERRNO")
     return json.dumps(doc)
@@ -42,14 +46,16 @@ def test_docker_format_with_archmap_includes_excludes():
     admin = load(prof, DEFAULT + ["CAP_SYS_ADMIN"], machine="x86_64", kernel=(6, 1))
     assert [r["names"] for r in admin["syscalls"]] == [["read", "write"], ["ptrace"], ["mount"], ["arch_prctl"]]
     old = load(prof, DEFAULT, machine="x86_64", kernel=(3, 10))
-    assert ["ptrace"] not in [r["names"] for r in old["syscalls"]] and ["newcall"] in [r["names"] for r in old["syscalls"]]
+    old_names = [r["names"] for r in old["syscalls"]]
+    assert ["ptrace"] not in old_names and ["newcall"] in old_names
     arm = load(prof, DEFAULT, machine="aarch64", kernel=(6, 1))
     assert arm["architectures"] == ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"]
     assert ["set_tls"] in [r["names"] for r in arm["syscalls"]]
 
 
 def test_oci_shape_passes_through():
-    doc = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "flags": ["SECCOMP_FILTER_FLAG_LOG"],
+    doc = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
+           "flags": ["SECCOMP_FILTER_FLAG_LOG"],
            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
     out = load(json.dumps(doc), DEFAULT, machine="x86_64", kernel=(6, 1))
     assert out == {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
@@ -75,7 +81,8 @@ def test_mobys_own_default_profile_loads():
     (P(defaultAction="SCMP_ACT_NOPE"), "defaultAction: unknown seccomp action"),
     (json.dumps({}), "defaultAction: expected a string"),
     (P(defaultErrnoRet=-1), "defaultErrnoRet"),
-    (P(architectures=["SCMP_ARCH_X86_64"], archMap=[{"architecture": "SCMP_ARCH_X86_64"}]), "either 'architectures' or 'archMap'"),
+    (P(architectures=["SCMP_ARCH_X86_64"], archMap=[{"architecture": "SCMP_ARCH_X86_64"}]),
+     "either 'architectures' or 'archMap'"),
     (P(architectures=["SCMP_ARCH_PDP11"]), "architectures[0]: unknown seccomp architecture"),
     (P(archMap={"a": 1}), "archMap: expected a list"),
     (P(flags=["SECCOMP_FILTER_FLAG_NOPE"]), "flags[0]"),
@@ -89,16 +96,17 @@ def test_mobys_own_default_profile_loads():
     (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_NOTIFY"}]), "not supported"),
     (P(syscalls=[{"names": ["read"], "action": "ALLOW"}]), "syscalls[0].action: unknown seccomp action"),
     (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 70000}]), "syscalls[0].errnoRet"),
-    (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]),
+    (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [ARG(index=6)]}]),
      "syscalls[0].args[0].index"),
-    (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": -1, "op": "SCMP_CMP_EQ"}]}]),
+    (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [ARG(value=-1)]}]),
      "syscalls[0].args[0].value"),
     (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "EQ"}]}]),
      "syscalls[0].args[0].op: unknown seccomp operator"),
-    (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}] * 7}]),
+    (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [ARG()] * 7}]),
      "at most 6"),
     (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": "CAP_X"}}]), "includes.caps"),
-    (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "four"}}]), "invalid kernel version"),
+    (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "four"}}]),
+     "invalid kernel version"),
     (P(syscalls=[{"names": ["read"], "action": "SCMP_ACT_ALLOW"}] * 5000), "too many"),
 ])
 def test_bad_profiles_name_the_problem(text, message):
@@ -129,7 +137,8 @@ def test_specgen_uses_the_default_profile_for_the_containers_caps(tmp_path):
 def test_specgen_unconfined_privileged_and_custom(tmp_path):
     inp = _inputs(tmp_path)
     body = {"Image": "busybox", "Cmd": ["true"]}
-    assert "seccomp" not in generate(dict(body, HostConfig={"SecurityOpt": ["seccomp=unconfined"]}), inp).config["linux"]
+    unconfined = dict(body, HostConfig={"SecurityOpt": ["seccomp=unconfined"]})
+    assert "seccomp" not in generate(unconfined, inp).config["linux"]
     assert "seccomp" not in generate(dict(body, HostConfig={"Privileged": True}), inp).config["linux"]
     custom = P(defaultAction="SCMP_ACT_ALLOW", syscalls=[{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}])
     sc = generate(dict(body, HostConfig={"SecurityOpt": [f"seccomp={custom}"]}), inp).config["linux"]["seccomp"]
