@@ -25,6 +25,8 @@ _BUSYBOX_TAR: list[str] = []
 
 def busybox_tar() -> str:
     """A docker-archive of the offline busybox image (built once per test session)."""
+    if _BUSYBOX_TAR and not os.path.exists(_BUSYBOX_TAR[0]):
+        _BUSYBOX_TAR.clear()  # something removed the temporary dir: build it again
     if not _BUSYBOX_TAR:
         from dockyard.images import archive, base
         from dockyard.images.content import ContentStore
