@@ -170,10 +170,14 @@ class Runtime:
                      config=os.path.join(bundle, "config.json"),
                      resources=(spec.raw.get("linux") or {}).get("resources") or {})
         fifo_fd = os.open(fifo, os.O_PATH | os.O_CLOEXEC)
+        prepared = None
+        if lin.seccomp is not None:  # libseccomp's BPF generation costs ~10 ms: done once, kept on disk
+            from .seccomp_cache import prepare
+            prepared = prepare(lin.seccomp, os.path.join(self.root, ".seccomp-cache"))
         cfg = InitConfig(spec=spec, bundle=bundle, rootfs=rootfs, fifo_fd=fifo_fd, userns=plan.in_userns,
                          cgroup_mounts=cg.mounts_for_container(), console_sock=console_sock,
                          preserve_fds=preserve_fds, no_pivot=no_pivot,
-                         state_for_hooks=self.hook_state(s, "created"))
+                         state_for_hooks=self.hook_state(s, "created"), seccomp_prepared=prepared)
 
         def child(chan):
             init_main(self.sys, cfg, chan)
@@ -378,8 +382,8 @@ class Runtime:
             plan.join.append(("user", f"/proc/{s.pid}/ns/user"))
         filt = None
         if spec is not None and spec.linux.seccomp is not None:
-            from . import seccomp
-            filt = seccomp.compile(spec.linux.seccomp)
+            from .seccomp_cache import prepare
+            filt = prepare(spec.linux.seccomp, os.path.join(self.root, ".seccomp-cache"))
         cg = self.cgroup_of(s)
 
         def child(chan):

@@ -24,6 +24,7 @@ class InitConfig:
     preserve_fds: int = 0
     no_pivot: bool = False
     state_for_hooks: dict | None = None
+    seccomp_prepared: object = None  # seccomp_cache.Prepared
 
 
 def apply_sysctl(sysctl: dict[str, str]) -> None:
@@ -61,8 +62,8 @@ def init_main(sys, cfg: InitConfig, chan: Channel) -> None:
     ready = False
     try:
         spec, proc = cfg.spec, cfg.spec.process
-        filt = None
-        if spec.linux.seccomp is not None:
+        filt = cfg.seccomp_prepared  # compiled by the parent (and cached on disk)
+        if filt is None and spec.linux.seccomp is not None:
             filt = seccomp.compile(spec.linux.seccomp)
         if spec.hooks_of("startContainer"):
             import subprocess  # noqa: F401  (after pivot_root nothing can be imported from the host)

@@ -263,7 +263,11 @@ def compile(seccomp) -> Filter:  # noqa: A001 (the module's verb)
 
 def load(filt: Filter) -> None:
     """Load the filter into the kernel for the calling thread (all threads with
-    SECCOMP_FILTER_FLAG_TSYNC). Needs no_new_privs set, or CAP_SYS_ADMIN."""
+    SECCOMP_FILTER_FLAG_TSYNC). Needs no_new_privs set, or CAP_SYS_ADMIN. A
+    ``seccomp_cache.Prepared`` program is installed directly."""
+    if hasattr(filt, "bpf"):
+        filt.load()
+        return
     from . import seccomp_lib
     rc = seccomp_lib.lib().seccomp_load(filt._handle())
     if rc < 0:

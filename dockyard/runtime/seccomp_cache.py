@@ -81,3 +81,21 @@ def load_program(bpf: bytes, flags=()) -> None:
     except OSError as e:
         hint = " (set no_new_privs first, or load while holding CAP_SYS_ADMIN)" if e.errno == 13 else ""
         raise OSError(e.errno, f"loading the seccomp filter: {e.strerror}{hint}") from None
+
+
+class Prepared:
+    """A profile turned into its BPF program by the parent (cached on disk), ready for the container
+    process to install with ``load()`` — no libseccomp work left for after pivot_root."""
+
+    __slots__ = ("bpf", "flags")
+
+    def __init__(self, bpf: bytes, flags=()):
+        self.bpf, self.flags = bpf, tuple(flags)
+
+    def load(self) -> None:
+        load_program(self.bpf, self.flags)
+
+
+def prepare(seccomp, cache_dir: str | None) -> Prepared:
+    from . import seccomp_lib  # noqa: F401  (load_program needs it after pivot_root, where nothing can be imported)
+    return Prepared(program(seccomp, cache_dir), getattr(seccomp, "flags", ()) or ())

@@ -3,11 +3,12 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
 
-from conftest import RUNTIME
+RUNTIME = os.path.join(os.path.dirname(sys.executable), "dockyard-runtime")
 
 pytestmark = pytest.mark.root
 
