@@ -296,6 +296,25 @@ class ContainerService:
         self.waiters.setdefault(cid, []).append((condition, fut))
         return await fut
 
+    async def wait_exit(self, cid: str, timeout: float = 5.0) -> None:
+        """Wait for the exit event; if it does not come (an event lost while the shim feed was
+        reconnecting), ask the shim for the state and record the exit from it."""
+        waiter = asyncio.ensure_future(self.wait(cid, "not-running"))
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), timeout)
+            return
+        except asyncio.TimeoutError:
+            pass
+        try:
+            st = await self.shim.state(cid)
+        except Exception:
+            st = {"status": "stopped", "exit_code": 137}
+        if st.get("status") == "stopped":
+            await self.on_exit(cid, {"exit_code": st.get("exit_code", 137) if st.get("exit_code") is not None
+                                     else 137, "finished_at": st.get("finished_at") or record.now_rfc3339(),
+                                     "oom_killed": st.get("oom_killed", False)})
+        await asyncio.wait_for(waiter, 30)
+
     # ---- stop / kill / restart / pause --------------------------------------------------------
     async def kill(self, ref: str, sig=None) -> None:
         doc = self.get(ref)
@@ -333,7 +352,7 @@ class ContainerService:
         except asyncio.TimeoutError:
             await self.shim.kill(cid, signal_mod.SIGKILL, all=True)
             self.emit(doc, "kill", {"signal": "9"})
-            await asyncio.wait_for(waiter, 30)
+            await self.wait_exit(cid)
         except Exception as e:
             if self.get(cid)["State"]["Running"]:
                 raise ApiError(500, f"cannot stop container: {ref}: {e}") from None
@@ -388,7 +407,7 @@ class ContainerService:
                                     "stop the container before removing or force remove")
             self.stopping.add(doc["Id"])
             await self.kill(doc["Id"], signal_mod.SIGKILL)
-            await self.wait(doc["Id"], "not-running")
+            await self.wait_exit(doc["Id"])
         await self._remove_now(self.get(doc["Id"]), volumes)
 
     async def _remove_now(self, doc: dict, volumes: bool) -> None:
