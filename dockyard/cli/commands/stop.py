@@ -14,10 +14,16 @@ def flags(fs):
     fs.alias("time", "timeout")
 
 
-def main(app, opts, args):
+def query(opts) -> dict:
+    """The stop/restart query: the grace period and the signal, when given."""
     q = {}
     if opts.is_set("timeout"):
         q["t"] = opts.timeout
     if opts.signal:
         q["signal"] = opts.signal
+    return q
+
+
+def main(app, opts, args):
+    q = query(opts)
     return each(app, args, lambda n: call(app, "POST", path("/containers/{}/stop", n), q))
