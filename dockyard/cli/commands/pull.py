@@ -19,9 +19,10 @@ def flags(fs):
     fs.bool("quiet", "q", help="Suppress verbose output")
 
 
-def main(app, opts, args):
+def target_ref(app, opts, text: str):
+    """The reference pull and push work on, with docker's --all-tags and default-tag rules."""
     try:
-        ref = parse(args[0])
+        ref = parse(text)
     except RefError as e:
         raise CLIError(str(e)) from None
     name_only = not ref.tag and not ref.digest
@@ -31,6 +32,11 @@ def main(app, opts, args):
         ref = ref.with_default_tag()
         if not opts.quiet:
             app.out(f"Using default tag: {ref.tag}")
+    return ref
+
+
+def main(app, opts, args):
+    ref = target_ref(app, opts, args[0])
     sys.stdout.flush()
     pulling.pull(app, ref, opts.platform, out=sys.stdout, quiet=opts.quiet)
     app.out(ref.full())

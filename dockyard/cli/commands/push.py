@@ -5,8 +5,7 @@ import sys
 
 from .. import auth, jsonmessage, term
 from ..api import quote
-from ..errors import CLIError
-from ..reference import RefError, parse
+from .pull import target_ref
 
 USAGE = "[OPTIONS] NAME[:TAG]"
 SHORT = "Upload an image to a registry"
@@ -21,17 +20,7 @@ def flags(fs):
 
 
 def main(app, opts, args):
-    try:
-        ref = parse(args[0])
-    except RefError as e:
-        raise CLIError(str(e)) from None
-    name_only = not ref.tag and not ref.digest
-    if opts.all_tags and not name_only:
-        raise CLIError("tag can't be used with --all-tags/-a")
-    if not opts.all_tags and name_only:
-        ref = ref.with_default_tag()
-        if not opts.quiet:
-            app.out(f"Using default tag: {ref.tag}")
+    ref = target_ref(app, opts, args[0])
     query = {"tag": ref.tag} if ref.tag and not opts.all_tags else None
     if opts.platform:
         query = dict(query or {}, platform=opts.platform)
